@@ -1,0 +1,1 @@
+"""HTTP edge: FastAPI routers for TAXII 2.1 and the platform's JSON API."""

@@ -1,0 +1,72 @@
+"""Request dependencies as typed aliases: the node, the caller, content negotiation."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from trustbubble.api.node import Node
+from trustbubble.api.taxii.media import check_accept
+from trustbubble.domain.access import Reader
+from trustbubble.domain.accounts import User
+from trustbubble.domain.errors import Unauthenticated
+from trustbubble.services import accounts
+
+
+def get_node(request: Request) -> Node:
+    node: Node = request.app.state.node
+    return node
+
+
+NodeDep = Annotated[Node, Depends(get_node)]
+
+
+def optional_user(request: Request, node: NodeDep) -> User | None:
+    """The caller from HTTP Basic (e-mail and password or token) or a Bearer token, if any."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    scheme = scheme.lower()
+    value = value.strip()
+    if scheme == "bearer" and value:
+        return node.authenticator.bearer(value)
+    if scheme == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthenticated(
+                "the Basic credentials are not valid base64 of email:password"
+            ) from None
+        username, sep, password = decoded.partition(":")
+        if not sep:
+            raise Unauthenticated("the Basic credentials must be email:password")
+        return node.authenticator.basic(username, password)
+    raise Unauthenticated("use HTTP Basic (e-mail and password or API token) or a Bearer token")
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
+def required_user(user: OptionalUser) -> User:
+    if user is None:
+        raise Unauthenticated("this resource needs credentials")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(required_user)]
+
+
+def optional_reader(user: OptionalUser, node: NodeDep) -> tuple[Reader, str]:
+    """The reader for the access policy and the name the audit log records."""
+    if user is None:
+        return Reader.anonymous(), "anonymous"
+    return accounts.reader_for(node.db, user), user.email
+
+
+Caller = Annotated[tuple[Reader, str], Depends(optional_reader)]
+
+TaxiiAccept = Depends(check_accept)

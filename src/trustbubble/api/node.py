@@ -1,0 +1,16 @@
+"""What every request handler reaches: the settings, the store and the authenticator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trustbubble.services.accounts import Authenticator
+from trustbubble.settings import Settings
+from trustbubble.store.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    settings: Settings
+    db: Database
+    authenticator: Authenticator

@@ -1,0 +1,93 @@
+"""TAXII 2.1 query parameters (section 3.4): match[...] filters, added_after, limit and next."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from fastapi import Request
+
+from trustbubble.domain.errors import Invalid
+from trustbubble.domain.stix import parse_timestamp
+from trustbubble.services.objects import ObjectQuery, VersionFilter
+
+_KNOWN = {
+    "match[id]",
+    "match[type]",
+    "match[version]",
+    "match[spec_version]",
+    "added_after",
+    "limit",
+    "next",
+}
+
+
+def _values(request: Request, name: str) -> tuple[str, ...]:
+    """Every comma-separated value of a parameter, which may also be repeated."""
+    out: list[str] = []
+    for raw in request.query_params.getlist(name):
+        out.extend(value.strip() for value in raw.split(",") if value.strip())
+    return tuple(out)
+
+
+def _timestamp(name: str, value: str) -> int:
+    try:
+        return parse_timestamp(value)
+    except ValueError as error:
+        raise Invalid(name, f"{value!r} is not a STIX timestamp ({error})") from None
+
+
+def object_query(request: Request, *, default_version: str = "last") -> ObjectQuery:
+    for name in request.query_params:
+        if name.startswith("match[") and name not in _KNOWN:
+            raise Invalid(
+                name,
+                "unknown filter; use match[id], match[type], match[version] or match[spec_version]",
+            )
+    versions = _values(request, "match[version]") or (default_version,)
+    wanted = VersionFilter(
+        all="all" in versions,
+        first="first" in versions,
+        last="last" in versions,
+        versions=tuple(
+            _timestamp("match[version]", v) for v in versions if v not in ("all", "first", "last")
+        ),
+    )
+    added_after = request.query_params.get("added_after")
+    return ObjectQuery(
+        ids=_values(request, "match[id]"),
+        types=_values(request, "match[type]"),
+        spec_versions=_values(request, "match[spec_version]"),
+        versions=wanted,
+        added_after=_timestamp("added_after", added_after) if added_after else None,
+    )
+
+
+def limit(request: Request, default: int, maximum: int) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid("limit", f"{raw!r} is not a whole number") from None
+    if value < 1:
+        raise Invalid("limit", "must be at least 1")
+    return min(value, maximum)
+
+
+def encode_next(added: int) -> str:
+    return base64.urlsafe_b64encode(f"a{added}".encode()).decode().rstrip("=")
+
+
+def decode_next(request: Request) -> int | None:
+    raw = request.query_params.get("next")
+    if raw is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+        if not text.startswith("a"):
+            raise ValueError(text)
+        return int(text[1:])
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid("next", "not a value this server gave in a 'next' property") from None

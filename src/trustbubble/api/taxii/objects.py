@@ -1,0 +1,166 @@
+"""TAXII 2.1 sections 5.3 to 5.8: manifest, objects, one object, and its versions."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Request
+
+from trustbubble.api.deps import Caller, NodeDep, TaxiiAccept
+from trustbubble.api.taxii.collections import reach
+from trustbubble.api.taxii.discovery import API_ROOT
+from trustbubble.api.taxii.filters import decode_next, encode_next, limit, object_query
+from trustbubble.api.taxii.media import STIX, TaxiiResponse, check_content_type
+from trustbubble.domain.errors import Invalid, NotFound, TooLarge
+from trustbubble.services import objects
+from trustbubble.services.objects import ObjectQuery, Page
+
+COLLECTION = API_ROOT + "collections/{collection_id}/"
+
+router = APIRouter(
+    dependencies=[TaxiiAccept], default_response_class=TaxiiResponse, tags=["TAXII 2.1"]
+)
+
+
+def _headers(page: Page) -> dict[str, str]:
+    if not page.items:
+        return {}
+    return {
+        "X-TAXII-Date-Added-First": page.items[0].date_added,
+        "X-TAXII-Date-Added-Last": page.items[-1].date_added,
+    }
+
+
+def _more(page: Page) -> bytes:
+    if not page.more or page.last_added is None:
+        return b'"more":false'
+    return b'"more":true,"next":"' + encode_next(page.last_added).encode() + b'"'
+
+
+def _read(
+    request: Request,
+    node: NodeDep,
+    caller: Caller,
+    collection_id: str,
+    query: ObjectQuery,
+    *,
+    with_body: bool = True,
+) -> Page:
+    reader, actor = caller
+    where = reach(node.db, reader, collection_id)
+    size = limit(request, node.settings.page_size, node.settings.max_page_size)
+    return objects.read(
+        node.db, actor, where, query, decode_next(request), size, with_body=with_body
+    )
+
+
+def _envelope(page: Page) -> TaxiiResponse:
+    if not page.items:
+        return TaxiiResponse(b"{" + _more(page) + b"}")
+    bodies = b",".join(item.body or b"{}" for item in page.items)
+    return TaxiiResponse(
+        b"{" + _more(page) + b',"objects":[' + bodies + b"]}", headers=_headers(page)
+    )
+
+
+@router.get(COLLECTION + "manifest/", summary="Object manifests (5.3)")
+def manifest(request: Request, collection_id: str, node: NodeDep, caller: Caller) -> TaxiiResponse:
+    page = _read(request, node, caller, collection_id, object_query(request), with_body=False)
+    records = [
+        {
+            "id": item.id,
+            "date_added": item.date_added,
+            "version": item.version_text,
+            "media_type": STIX,
+        }
+        for item in page.items
+    ]
+    body = b"{" + _more(page)
+    if records:
+        body += b',"objects":' + orjson.dumps(records)
+    return TaxiiResponse(body + b"}", headers=_headers(page))
+
+
+@router.get(COLLECTION + "objects/", summary="Get objects (5.4)")
+def get_objects(
+    request: Request, collection_id: str, node: NodeDep, caller: Caller
+) -> TaxiiResponse:
+    return _envelope(_read(request, node, caller, collection_id, object_query(request)))
+
+
+@router.post(COLLECTION + "objects/", summary="Add objects (5.5)", status_code=202)
+async def add_objects(
+    request: Request, collection_id: str, node: NodeDep, caller: Caller
+) -> TaxiiResponse:
+    check_content_type(request)
+    maximum = node.settings.max_content_length
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > maximum:
+        raise TooLarge(f"the body is {declared} bytes; this API root takes at most {maximum}")
+    body = await request.body()
+    if len(body) > maximum:
+        raise TooLarge(f"the body is {len(body)} bytes; this API root takes at most {maximum}")
+    try:
+        envelope = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise Invalid("body", f"not valid JSON ({error})") from None
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
+        raise Invalid("body", "a TAXII envelope is a JSON object with an 'objects' list")
+    reader, actor = caller
+    from starlette.concurrency import run_in_threadpool
+
+    def work() -> dict[str, object]:
+        where = reach(node.db, reader, collection_id)
+        return objects.add_envelope(node.db, reader, actor, where, envelope["objects"]).to_json()
+
+    return TaxiiResponse(await run_in_threadpool(work), status_code=202)
+
+
+@router.get(COLLECTION + "objects/{object_id}/", summary="Get an object (5.6)")
+def get_object(
+    request: Request, collection_id: str, object_id: str, node: NodeDep, caller: Caller
+) -> TaxiiResponse:
+    query = object_query(request)
+    query = ObjectQuery(
+        ids=(object_id,),
+        spec_versions=query.spec_versions,
+        versions=query.versions,
+        added_after=query.added_after,
+    )
+    page = _read(request, node, caller, collection_id, query)
+    if not page.items and "next" not in request.query_params:
+        raise NotFound(f"no object {object_id} in this collection")
+    return _envelope(page)
+
+
+@router.delete(COLLECTION + "objects/{object_id}/", summary="Delete an object (5.7)")
+def delete_object(
+    request: Request, collection_id: str, object_id: str, node: NodeDep, caller: Caller
+) -> TaxiiResponse:
+    reader, actor = caller
+    where = reach(node.db, reader, collection_id)
+    query = object_query(request, default_version="all")
+    query = ObjectQuery(
+        ids=(object_id,), spec_versions=query.spec_versions, versions=query.versions
+    )
+    objects.delete(node.db, reader, actor, where, query)
+    return TaxiiResponse(b"", status_code=200)
+
+
+@router.get(COLLECTION + "objects/{object_id}/versions/", summary="Object versions (5.8)")
+def versions(
+    request: Request, collection_id: str, object_id: str, node: NodeDep, caller: Caller
+) -> TaxiiResponse:
+    query = object_query(request, default_version="all")
+    query = ObjectQuery(
+        ids=(object_id,),
+        spec_versions=query.spec_versions,
+        added_after=query.added_after,
+        versions=query.versions,
+    )
+    page = _read(request, node, caller, collection_id, query, with_body=False)
+    if not page.items and "next" not in request.query_params:
+        raise NotFound(f"no object {object_id} in this collection")
+    body = b"{" + _more(page)
+    if page.items:
+        body += b',"versions":' + orjson.dumps([item.version_text for item in page.items])
+    return TaxiiResponse(body + b"}", headers=_headers(page))

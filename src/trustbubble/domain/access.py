@@ -1,0 +1,121 @@
+"""The access policy: who may read and write what in a bubble, from TLP 2.0 (DESIGN.md section 4).
+
+This module is the one place that decides. Every read path (TAXII, exports, the store's queries)
+asks it for a `ReadGrant` and applies that grant; the store turns the grant into a WHERE clause so
+filtering happens in the query and pages stay full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+from trustbubble.domain.accounts import UserRole
+from trustbubble.domain.bubbles import BubbleRole
+from trustbubble.domain.tlp import TlpLevel
+
+
+class Standing(IntEnum):
+    """How an organization stands towards a bubble, from no standing to full membership."""
+
+    NONE = 0
+    OBSERVER_CONSTITUENT = 1  # in the constituency of an observer
+    OBSERVER = 2
+    MEMBER_CONSTITUENT = 3  # in the constituency of an owner or member
+    MEMBER = 4  # owner or member
+
+
+_LEVELS: dict[Standing, frozenset[TlpLevel]] = {
+    Standing.NONE: frozenset(),
+    Standing.OBSERVER_CONSTITUENT: frozenset({TlpLevel.CLEAR, TlpLevel.GREEN}),
+    Standing.OBSERVER: frozenset({TlpLevel.CLEAR, TlpLevel.GREEN}),
+    Standing.MEMBER_CONSTITUENT: frozenset({TlpLevel.CLEAR, TlpLevel.GREEN, TlpLevel.AMBER}),
+    Standing.MEMBER: frozenset(
+        {TlpLevel.CLEAR, TlpLevel.GREEN, TlpLevel.AMBER, TlpLevel.AMBER_STRICT}
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who is reading: an anonymous caller has no user, no organization and no identities."""
+
+    user_id: str | None
+    org_id: str | None
+    role: UserRole | None
+    # The reader's own chain of organizations: its organization first, then the parent whose
+    # constituency it is, then that one's parent, and so on.
+    org_chain: tuple[str, ...]
+    # Identity ids that name this reader as a RED recipient: the user's and the organization's.
+    identities: frozenset[str]
+
+    @classmethod
+    def anonymous(cls) -> Reader:
+        return cls(None, None, None, (), frozenset())
+
+
+@dataclass(frozen=True, slots=True)
+class ReadGrant:
+    """What a reader may read in one collection.
+
+    An object is readable when its level is in `levels`, or when it is RED and the reader's
+    organization wrote it or one of the reader's identities is among its recipients.
+    """
+
+    levels: frozenset[TlpLevel]
+    red_author_org: str | None
+    red_identities: frozenset[str]
+
+    @property
+    def visible(self) -> bool:
+        """May the reader know the collection exists? If not, it is a 404 to them."""
+        return bool(self.levels)
+
+    def allows(self, level: TlpLevel, author_org: str, recipients: frozenset[str]) -> bool:
+        if level in self.levels:
+            return True
+        if level is not TlpLevel.RED:
+            return False
+        return author_org == self.red_author_org or not self.red_identities.isdisjoint(recipients)
+
+
+PUBLIC_GRANT = ReadGrant(frozenset({TlpLevel.CLEAR}), None, frozenset())
+NO_GRANT = ReadGrant(frozenset(), None, frozenset())
+
+
+def standing(org_chain: Sequence[str], roles: Mapping[str, BubbleRole]) -> Standing:
+    """An organization's standing from the active roles of a bubble's organizations.
+
+    `org_chain` is the organization followed by its ancestors; `roles` maps the organizations
+    holding an active membership to their role. Constituencies are transitive: a hospital under a
+    health ministry under a national CERT is in the CERT's constituency.
+    """
+    if not org_chain:
+        return Standing.NONE
+    best = Standing.NONE
+    own = roles.get(org_chain[0])
+    if own is not None:
+        best = Standing.MEMBER if own.is_full_member else Standing.OBSERVER
+    for ancestor in org_chain[1:]:
+        role = roles.get(ancestor)
+        if role is None:
+            continue
+        through = (
+            Standing.MEMBER_CONSTITUENT if role.is_full_member else Standing.OBSERVER_CONSTITUENT
+        )
+        best = max(best, through)
+    return best
+
+
+def read_grant(reader: Reader, standing_: Standing) -> ReadGrant:
+    """The grant of a reader with this standing in a bubble."""
+    levels = _LEVELS[standing_]
+    if not levels:
+        return NO_GRANT
+    return ReadGrant(levels, reader.org_id, reader.identities)
+
+
+def may_write(reader: Reader, standing_: Standing) -> bool:
+    """Writing needs the analyst or admin role and owner or member standing."""
+    return reader.role is not None and reader.role.may_write and standing_ is Standing.MEMBER

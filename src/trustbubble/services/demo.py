@@ -1,0 +1,167 @@
+"""The demo node: organizations of four countries, two bubbles, and their shared content."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from trustbubble.domain.accounts import UserRole
+from trustbubble.domain.bubbles import BubbleKind
+from trustbubble.domain.tlp import TlpLevel
+from trustbubble.services import accounts, bubbles, exchange, objects
+from trustbubble.services.demo_content import bubble_content
+from trustbubble.store import accounts as account_store
+from trustbubble.store.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    email: str
+    password: str
+    description: str
+
+
+# (name, kind, country, parent)
+ORGS = [
+    ("FR National CERT", "cert", "FR", None),
+    ("FR Ministry of Health", "government", "FR", None),
+    ("Hôpital Universitaire Lyon-Sud", "operator", "FR", "FR National CERT"),
+    ("Centre Hospitalier de Bordeaux", "operator", "FR", "FR National CERT"),
+    ("KE National CERT", "cert", "KE", None),
+    ("Nairobi General Hospital", "operator", "KE", "KE National CERT"),
+    ("DE National CERT", "cert", "DE", None),
+    ("BR National CERT", "cert", "BR", None),
+    ("MedSecure GmbH", "private", "DE", None),
+    ("Patients' Digital Safety Network", "civil-society", "DE", None),
+]
+
+# (email, organization, role, what they can see); demo passwords are public on purpose.
+USERS = [
+    ("analyst@fr-cert.demo.test", "FR National CERT", "analyst", "FR CERT analyst, both bubbles"),
+    ("admin@fr-cert.demo.test", "FR National CERT", "admin", "FR CERT admin"),
+    ("analyst@ke-cert.demo.test", "KE National CERT", "analyst", "KE CERT analyst, both bubbles"),
+    ("security@health.fr.demo.test", "FR Ministry of Health", "analyst", "ministry, bilateral"),
+    (
+        "ciso@lyon-sud.demo.test",
+        "Hôpital Universitaire Lyon-Sud",
+        "analyst",
+        "hospital, FR CERT's constituency",
+    ),
+    (
+        "analyst@de-cert.demo.test",
+        "DE National CERT",
+        "analyst",
+        "DE CERT, owner of the regional bubble",
+    ),
+    ("analyst@br-cert.demo.test", "BR National CERT", "analyst", "BR CERT, regional bubble"),
+    ("soc@medsecure.demo.test", "MedSecure GmbH", "analyst", "company, regional member"),
+    (
+        "policy@patients-safety.demo.test",
+        "Patients' Digital Safety Network",
+        "viewer",
+        "NGO, regional observer",
+    ),
+]
+
+BILATERAL = "France–Kenya health partnership"
+REGIONAL = "Europe–Africa–Latin America health CERT network"
+
+
+def demo_password(email: str) -> str:
+    return "demo-" + email.split("@")[0] + "-2020!"
+
+
+def _examples_dir() -> Path | None:
+    shared = os.environ.get("TRUSTBUBBLE_SHARED_DIR")
+    candidates = [Path(shared)] if shared else []
+    candidates += [Path.cwd().parent / "shared", Path(__file__).resolve().parents[4] / "shared"]
+    for base in candidates:
+        examples = base / "data" / "stix21-examples"
+        if examples.is_dir():
+            return examples
+    return None
+
+
+def load(db: Database, progress: Callable[[str], None] = lambda _t: None) -> list[Login]:
+    """Load the demo once; later calls only return the logins."""
+    logins = [Login(email, demo_password(email), text) for email, _o, _r, text in USERS]
+    with db.read() as conn:
+        if account_store.org_by_name(conn, ORGS[0][0]) is not None:
+            progress("demo data already loaded")
+            return logins
+    progress("loading demo organizations, users and bubbles")
+    for name, kind, country, parent in ORGS:
+        accounts.create_org(db, name, kind, country, parent)
+    for email, org, role, _text in USERS:
+        accounts.create_user(db, email, org, UserRole(role), demo_password(email))
+    bubbles.create_bubble(
+        db,
+        BILATERAL,
+        BubbleKind.BILATERAL,
+        "FR National CERT",
+        members=("KE National CERT", "FR Ministry of Health"),
+        charter="France and Kenya share incidents against hospitals and answer requests "
+        "for help within 24 hours.",
+        default_tlp=TlpLevel.AMBER,
+    )
+    bubbles.create_bubble(
+        db,
+        REGIONAL,
+        BubbleKind.REGIONAL,
+        "DE National CERT",
+        members=("FR National CERT", "KE National CERT", "BR National CERT", "MedSecure GmbH"),
+        observers=("Patients' Digital Safety Network",),
+        charter="National CERTs of three continents and their partners protect health care.",
+        default_tlp=TlpLevel.GREEN,
+    )
+    now = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    _share(db, BILATERAL, 220, 2020, now, progress)
+    _share(db, REGIONAL, 280, 2021, now, progress)
+    examples = _examples_dir()
+    if examples is not None:
+        for path in sorted(examples.glob("*.json")):
+            items = exchange.read_bundle(path.read_bytes(), path.name)
+            exchange.import_objects(db, REGIONAL, "analyst@de-cert.demo.test", items)
+        progress(f"imported the OASIS examples from {examples}")
+    return logins
+
+
+def _share(
+    db: Database,
+    bubble_name: str,
+    count: int,
+    seed: int,
+    now: datetime,
+    progress: Callable[[str], None],
+) -> None:
+    """Post the generated content as the authors' analysts, in order, through the services."""
+    bubble = bubbles.bubble_by_name(db, bubble_name)
+    roles = bubbles.members(db, bubble.id)
+    with db.read() as conn:
+        orgs = {m.org_id: account_store.org_by_id(conn, m.org_id) for m in roles}
+    writers = {}
+    for email, org_name, role, _text in USERS:
+        org = next((o for o in orgs.values() if o and o.name == org_name), None)
+        if org and role == "analyst" and org.identity_id not in writers:
+            writers[org.identity_id] = email
+    authors = [identity for identity in writers]
+    recipients = [o.identity_id for o in orgs.values() if o is not None]
+    content = bubble_content(bubble.name, authors, recipients, count=count, seed=seed, now=now)
+    run: list[dict[str, object]] = []
+    author = None
+    for item in [*content, None]:
+        if item is None or item.author != author:
+            if run and author is not None:
+                user = accounts.user_by_email(db, writers[author])
+                reader = accounts.reader_for(db, user)
+                with db.read() as conn:
+                    where = bubbles.collection_access(conn, reader, bubble.id)
+                objects.add_envelope(db, reader, user.email, where, run)
+            run = []
+        if item is not None:
+            author = item.author
+            run.append(item.body)
+    progress(f"shared {len(content)} objects in {bubble_name}")

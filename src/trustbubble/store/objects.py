@@ -1,0 +1,307 @@
+"""Queries on stored STIX object versions: bulk insert, keyset pages, versions, deletion."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    delete,
+    false,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    true,
+    update,
+)
+
+from trustbubble.domain.access import ReadGrant
+from trustbubble.domain.tlp import TlpLevel
+from trustbubble.store.tables import objects, red_recipients
+
+_CHUNK = 500  # bound parameters per IN list, well under SQLite's limit
+
+
+@dataclass(frozen=True, slots=True)
+class NewVersion:
+    """One valid object version ready to store; `index` is its place in the envelope."""
+
+    index: int
+    id: str
+    type: str
+    spec_version: str
+    version: int
+    tlp: TlpLevel
+    recipients: frozenset[str]
+    digest: str
+    body: bytes
+
+
+@dataclass(slots=True)
+class InsertOutcome:
+    stored: list[NewVersion] = field(default_factory=list)
+    duplicates: list[NewVersion] = field(default_factory=list)  # same content already stored
+    conflicts: list[NewVersion] = field(default_factory=list)  # same version, other content
+
+
+@dataclass(frozen=True, slots=True)
+class VersionFilter:
+    """TAXII match[version]: `all`, or any of `first`, `last` and exact versions."""
+
+    all: bool = False
+    first: bool = False
+    last: bool = True
+    versions: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectQuery:
+    ids: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    spec_versions: tuple[str, ...] = ()
+    versions: VersionFilter = VersionFilter()
+    added_after: int | None = None
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def insert_versions(
+    conn: Connection,
+    collection_id: str,
+    author_org_id: str,
+    versions: Sequence[NewVersion],
+    now_us: int,
+) -> InsertOutcome:
+    """Store new versions in one go; must run inside the writer's transaction.
+
+    A version already stored with the same content is a duplicate and is skipped (a replayed
+    envelope changes nothing); the same version with other content is a conflict and is refused.
+    The first/latest flags of every touched object are kept true so pages need no subquery.
+    """
+    outcome = InsertOutcome()
+    if not versions:
+        return outcome
+    ids = sorted({v.id for v in versions})
+    known: dict[str, dict[int, tuple[str, int, bool, bool]]] = {}
+    for chunk in _chunks(ids):
+        found = conn.execute(
+            select(
+                objects.c.id,
+                objects.c.version,
+                objects.c.digest,
+                objects.c.added,
+                objects.c.is_latest,
+                objects.c.is_first,
+            ).where(objects.c.collection_id == collection_id, objects.c.id.in_(chunk))
+        )
+        for row in found:
+            known.setdefault(row.id, {})[row.version] = (
+                row.digest,
+                row.added,
+                row.is_latest,
+                row.is_first,
+            )
+    fresh: dict[str, dict[int, NewVersion]] = {}
+    for candidate in versions:
+        stored = known.get(candidate.id, {}).get(candidate.version)
+        pending = fresh.get(candidate.id, {}).get(candidate.version)
+        digest = stored[0] if stored else (pending.digest if pending else None)
+        if digest is None:
+            fresh.setdefault(candidate.id, {})[candidate.version] = candidate
+            outcome.stored.append(candidate)
+        elif digest == candidate.digest:
+            outcome.duplicates.append(candidate)
+        else:
+            outcome.conflicts.append(candidate)
+    if not outcome.stored:
+        return outcome
+
+    newest: dict[str, int] = {}
+    oldest: dict[str, int] = {}
+    demote_latest: list[int] = []
+    demote_first: list[int] = []
+    for object_id, new in fresh.items():
+        old = known.get(object_id, {})
+        every = [*old, *new]
+        newest[object_id] = max(every)
+        oldest[object_id] = min(every)
+        for stamp, (_digest, added, is_latest, is_first) in old.items():
+            if is_latest and stamp != newest[object_id]:
+                demote_latest.append(added)
+            if is_first and stamp != oldest[object_id]:
+                demote_first.append(added)
+    for column, keys in (("is_latest", demote_latest), ("is_first", demote_first)):
+        for start in range(0, len(keys), _CHUNK):
+            conn.execute(
+                update(objects)
+                .where(objects.c.added.in_(keys[start : start + _CHUNK]))
+                .values({column: False})
+            )
+
+    last = conn.execute(select(func.max(objects.c.added))).scalar_one_or_none() or 0
+    base = max(now_us, last + 1)
+    rows: list[dict[str, object]] = []
+    recipient_rows: list[dict[str, object]] = []
+    for offset, version in enumerate(outcome.stored):
+        added = base + offset
+        rows.append(
+            {
+                "added": added,
+                "collection_id": collection_id,
+                "id": version.id,
+                "type": version.type,
+                "spec_version": version.spec_version,
+                "version": version.version,
+                "tlp": int(version.tlp),
+                "author_org_id": author_org_id,
+                "is_latest": version.version == newest[version.id],
+                "is_first": version.version == oldest[version.id],
+                "digest": version.digest,
+                "body": version.body,
+            }
+        )
+        recipient_rows.extend(
+            {"object_added": added, "identity_id": identity} for identity in version.recipients
+        )
+    conn.execute(insert(objects), rows)
+    if recipient_rows:
+        conn.execute(insert(red_recipients), recipient_rows)
+    return outcome
+
+
+def readable(grant: ReadGrant) -> ColumnElement[bool]:
+    """The grant of the access policy as a WHERE clause."""
+    if not grant.visible:
+        return false()
+    clauses: list[ColumnElement[bool]] = [
+        objects.c.tlp.in_(sorted(int(level) for level in grant.levels))
+    ]
+    red: list[ColumnElement[bool]] = []
+    if grant.red_author_org is not None:
+        red.append(objects.c.author_org_id == grant.red_author_org)
+    if grant.red_identities:
+        red.append(
+            objects.c.added.in_(
+                select(red_recipients.c.object_added).where(
+                    red_recipients.c.identity_id.in_(sorted(grant.red_identities))
+                )
+            )
+        )
+    if red:
+        clauses.append(and_(objects.c.tlp == int(TlpLevel.RED), or_(*red)))
+    return or_(*clauses)
+
+
+def _conditions(
+    collection_id: str | None, grant: ReadGrant, query: ObjectQuery
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [readable(grant)]
+    if collection_id is not None:
+        where.append(objects.c.collection_id == collection_id)
+    if query.ids:
+        where.append(objects.c.id.in_(query.ids))
+    if query.types:
+        where.append(objects.c.type.in_(query.types))
+    if query.spec_versions:
+        where.append(objects.c.spec_version.in_(query.spec_versions))
+    if query.added_after is not None:
+        where.append(objects.c.added > query.added_after)
+    wanted = query.versions
+    if not wanted.all:
+        either: list[ColumnElement[bool]] = []
+        if wanted.first:
+            either.append(objects.c.is_first == true())
+        if wanted.last:
+            either.append(objects.c.is_latest == true())
+        if wanted.versions:
+            either.append(objects.c.version.in_(wanted.versions))
+        where.append(or_(*either) if either else false())
+    return where
+
+
+def page(
+    conn: Connection,
+    collection_id: str | None,
+    grant: ReadGrant,
+    query: ObjectQuery,
+    after: int | None,
+    limit: int,
+    *,
+    with_body: bool = True,
+) -> list[tuple[int, str, int, int, bytes | None]]:
+    """Up to `limit + 1` readable versions after the cursor, in date_added order.
+
+    `collection_id` None means every collection (the public collection, with a CLEAR grant).
+    Rows are (added, id, version, tlp, body); the extra row tells the caller there is more.
+    """
+    where = _conditions(collection_id, grant, query)
+    if after is not None:
+        where.append(objects.c.added > after)
+    body = objects.c.body if with_body else null().label("body")
+    statement = (
+        select(objects.c.added, objects.c.id, objects.c.version, objects.c.tlp, body)
+        .where(*where)
+        .order_by(objects.c.added)
+        .limit(limit + 1)
+    )
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in conn.execute(statement)]
+
+
+def delete_versions(
+    conn: Connection,
+    collection_id: str,
+    grant: ReadGrant,
+    query: ObjectQuery,
+    author_org_id: str | None,
+) -> tuple[int, list[tuple[str, int]]]:
+    """Delete the readable versions matching the query that `author_org_id` shared.
+
+    Returns how many readable versions matched, and the (id, version) of each one deleted.
+    """
+    where = _conditions(collection_id, grant, query)
+    matched = conn.execute(
+        select(objects.c.added, objects.c.id, objects.c.version, objects.c.author_org_id).where(
+            *where
+        )
+    ).all()
+    doomed = [row for row in matched if row.author_org_id == author_org_id]
+    keys = [row.added for row in doomed]
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        conn.execute(delete(red_recipients).where(red_recipients.c.object_added.in_(chunk)))
+        conn.execute(delete(objects).where(objects.c.added.in_(chunk)))
+    for object_id in {row.id for row in doomed}:
+        _reflag(conn, collection_id, object_id)
+    return len(matched), [(row.id, row.version) for row in doomed]
+
+
+def _reflag(conn: Connection, collection_id: str, object_id: str) -> None:
+    same = (objects.c.collection_id == collection_id) & (objects.c.id == object_id)
+    bounds = conn.execute(
+        select(func.min(objects.c.version), func.max(objects.c.version)).where(same)
+    ).one()
+    if bounds[0] is None:
+        return
+    conn.execute(
+        update(objects)
+        .where(same)
+        .values(
+            is_first=objects.c.version == bounds[0],
+            is_latest=objects.c.version == bounds[1],
+        )
+    )
+
+
+def count(conn: Connection, collection_id: str | None = None) -> int:
+    statement = select(func.count()).select_from(objects)
+    if collection_id is not None:
+        statement = statement.where(objects.c.collection_id == collection_id)
+    return int(conn.execute(statement).scalar_one())

@@ -1,0 +1,183 @@
+"""The schema, as SQLAlchemy Core tables. Migrations in `migrations/` create exactly this."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (which stores text) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Timestamp = UtcDateTime
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("parent_id", String(36), ForeignKey("organizations.id"), nullable=True),
+    Column("identity_id", String(60), nullable=False, unique=True),
+    Column("created", Timestamp(), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("role", String(10), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("identity_id", String(60), nullable=False, unique=True),
+    Column("created", Timestamp(), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    # SHA-256 of the token: tokens are long and random, so a fast hash is enough (DESIGN.md).
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(12), nullable=False),
+    Column("created", Timestamp(), nullable=False),
+    Column("last_used", Timestamp(), nullable=True),
+    Column("revoked", Timestamp(), nullable=True),
+)
+
+bubbles = Table(
+    "bubbles",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("charter", Text, nullable=False),
+    Column("default_tlp", SmallInteger, nullable=False),
+    Column("created", Timestamp(), nullable=False),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("bubble_id", String(36), ForeignKey("bubbles.id"), primary_key=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), primary_key=True, index=True),
+    Column("role", String(10), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("invited", Timestamp(), nullable=False),
+    Column("responded", Timestamp(), nullable=True),
+)
+
+# One row per stored version of a STIX object in a collection. `added` is the TAXII date_added in
+# microseconds since the epoch; it is unique on the node, assigned under the write lock, and so
+# doubles as the keyset for pagination.
+objects = Table(
+    "objects",
+    metadata,
+    Column("added", BigInteger, primary_key=True, autoincrement=False),
+    Column("collection_id", String(36), nullable=False),
+    Column("id", String(300), nullable=False),
+    Column("type", String(250), nullable=False),
+    Column("spec_version", String(8), nullable=False),
+    # modified, else created, in microseconds; 0 for objects that have neither (most SCOs).
+    Column("version", BigInteger, nullable=False),
+    Column("tlp", SmallInteger, nullable=False),
+    Column("author_org_id", String(36), nullable=False),
+    Column("is_latest", Boolean, nullable=False),
+    Column("is_first", Boolean, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    UniqueConstraint("collection_id", "id", "version"),
+    Index(None, "collection_id", "added"),
+    Index(None, "collection_id", "type", "added"),
+    Index(None, "tlp", "added"),
+)
+
+# The recipients named on RED objects (our property extension), one row per identity.
+red_recipients = Table(
+    "red_recipients",
+    metadata,
+    Column(
+        "object_added",
+        BigInteger,
+        ForeignKey("objects.added", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("identity_id", String(60), primary_key=True, index=True),
+)
+
+statuses = Table(
+    "statuses",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("collection_id", String(36), nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("created", Timestamp(), nullable=False),
+    Column("total_count", Integer, nullable=False),
+    Column("success_count", Integer, nullable=False),
+    Column("failure_count", Integer, nullable=False),
+    # orjson-encoded lists of TAXII status details.
+    Column("successes", LargeBinary, nullable=False),
+    Column("failures", LargeBinary, nullable=False),
+)
+
+# Append-only and hash-chained: each row's hash covers its content and the previous row's hash.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", Timestamp(), nullable=False),
+    Column("actor", String(254), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
