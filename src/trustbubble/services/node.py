@@ -13,5 +13,10 @@ NODE_AUTHOR = "node"
 def upgrade(db: Database) -> None:
     """Migrate the schema to the newest version and publish the node's own objects."""
     db.upgrade()
+    publish(db)
+
+
+def publish(db: Database) -> None:
+    """Store the objects the node serves in its public collection (again: a no-op)."""
     with db.write() as conn:
         store_node_objects(conn, PUBLIC_COLLECTION_ID, NODE_AUTHOR, list(NODE_OBJECTS))
