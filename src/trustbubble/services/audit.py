@@ -35,8 +35,10 @@ def verify(db: Database) -> Verification:
     with db.read() as conn:
         for entry, prev_hash, stored_hash in store.chain(conn):
             count += 1
-            if entry.seq != expected_seq:
-                problems.append(f"entry {expected_seq} to {entry.seq - 1} missing")
+            if entry.seq > expected_seq + 1:
+                problems.append(f"entries {expected_seq} to {entry.seq - 1} are missing")
+            elif entry.seq != expected_seq:
+                problems.append(f"entry {expected_seq} is missing")
             if prev_hash != expected_prev:
                 problems.append(f"entry {entry.seq}: does not follow the entry before it")
             if store.entry_hash(prev_hash, entry) != stored_hash:

@@ -33,15 +33,17 @@ class ImportSummary:
 
 
 def read_bundle(data: bytes, source: str = "bundle") -> list[Any]:
-    """The objects of a STIX bundle (or of a bare list), with a clear error for anything else."""
+    """The objects of a STIX bundle, a list of objects, or one object; a clear error otherwise."""
     try:
         parsed = orjson.loads(data)
     except orjson.JSONDecodeError as error:
         raise Invalid(source, f"not valid JSON ({error})") from None
     if isinstance(parsed, list):
         return parsed
-    if not isinstance(parsed, dict) or parsed.get("type") != "bundle":
-        raise Invalid(source, 'not a STIX bundle: expected an object with "type": "bundle"')
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str):
+        raise Invalid(source, "not STIX: expected a bundle, a list of objects or one object")
+    if parsed["type"] != "bundle":
+        return [parsed]
     found = parsed.get("objects", [])
     if not isinstance(found, list):
         raise Invalid(source, "the bundle's 'objects' must be a list")
