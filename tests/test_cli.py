@@ -77,7 +77,7 @@ def test_an_operator_sets_up_a_bubble_and_shares_a_bundle(run: Any, tmp_path: Pa
         )
     )
     summary = as_json(
-        run("import", str(bundle), "--bubble", "Health", "--as", "a@cert.test", "--json", code=2)
+        run("import", str(bundle), "--bubble", "Health", "--as", "a@cert.test", "--json", code=3)
     )
     assert (summary["stored"], summary["refused"]) == (1, 1)
     assert "pattern" in summary["failures"][0]

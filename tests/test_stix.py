@@ -34,6 +34,7 @@ IDENTITY_ID = "identity--f431f809-377b-45e0-aa1c-6a4751cae5ff"
 MALWARE_ID = "malware--16f4f3f9-1b68-4abb-bb66-7639d49f1e30"
 TLP_RED = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"
 EXTENSION_ID = "extension-definition--d83fce45-ef58-4c6c-a3f4-1fbc32e98c6e"
+SCO_UUID = "ff26c055-6336-5bc5-b98d-13d6226742dd"
 
 
 def indicator(**changes: Any) -> dict[str, Any]:
@@ -54,11 +55,12 @@ def indicator(**changes: Any) -> dict[str, Any]:
     return {key: value for key, value in obj.items() if value is not None}
 
 
-def sdo(object_type: str, uuid: str = "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", **props: Any) -> Any:
+def sdo(object_type: str, **props: Any) -> dict[str, Any]:
+    """A valid-looking object of `object_type` with the common properties of an SDO."""
     return {
         "type": object_type,
         "spec_version": "2.1",
-        "id": f"{object_type}--{uuid}",
+        "id": f"{object_type}--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
         "created": "2016-04-06T20:03:48.000Z",
         "modified": "2016-04-06T20:03:48.000Z",
         **props,
@@ -169,7 +171,7 @@ VALID_OBJECTS: list[Any] = [
         "spec_version": "2.1",
         "id": "file--c7d1e135-8b34-549a-bb47-302f5cf998ed",
         "hashes": {"SHA-256": "fe90a7e910cb3a4739bed9180e807e93fa70c90f25a8915476f5e4bfbac681db"},
-        "extensions": {"archive-ext": {"contains_refs": [INDICATOR_ID]}},
+        "extensions": {"archive-ext": {"contains_refs": [f"file--{SCO_UUID}"]}},
     },
     {
         "type": "network-traffic",
@@ -297,7 +299,7 @@ BAD_OBJECTS: list[tuple[str, Any, str, str]] = [
         "created_by_ref to a malware",
         indicator(created_by_ref=MALWARE_ID),
         "created_by_ref",
-        "must be the id of identity",
+        'must be an id of type identity (got "malware--16f4f3f9-1b68-4abb-bb66-7639d49f1e30")',
     ),
     (
         "confidence 101",

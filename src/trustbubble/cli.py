@@ -6,15 +6,17 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import orjson
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 
 from trustbubble.domain.accounts import parse_role
-from trustbubble.domain.bubbles import parse_bubble_kind
+from trustbubble.domain.bubbles import parse_bubble_kind, parse_bubble_role
 from trustbubble.domain.errors import DomainError
 from trustbubble.domain.tlp import TlpLevel
 from trustbubble.settings import Settings
@@ -44,30 +46,53 @@ for sub, name in (
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+REFUSED = 3  # exit code of an import that stored what it could and refused the rest
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object, for scripts.")]
 
 
 @contextmanager
 def _database() -> Iterator[Database]:
-    db = Database(Settings().database_url)
+    """The node's store, from the settings; bad settings end the command with one line."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"TRUSTBUBBLE_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in error.errors()
+        )
+        _fail(f"bad setting: {problems}")
+    try:
+        db = Database(settings.database_url)
+    except (ValueError, ArgumentError, NoSuchModuleError) as error:
+        _fail(f"TRUSTBUBBLE_DATABASE_URL: {error}")
     try:
         yield db
     finally:
         db.dispose()
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
 
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Domain errors become one line on stderr and a non-zero exit."""
+    """Domain and store errors become one line on stderr and a non-zero exit."""
     try:
         yield
     except DomainError as error:
         _fail(error.message)
+    except (OperationalError, ProgrammingError) as error:
+        if "no such table" in str(error) or "does not exist" in str(error):
+            _fail("the database is not set up: run `trustbubble db upgrade` first")
+        _fail(f"the database refused: {error.orig}")
+
+
+def _operator(email: str) -> str:
+    """How the audit log names an operator acting on a user's behalf from the CLI."""
+    return f"operator as {email}"
 
 
 def _report(as_json: bool, data: dict[str, Any], text: Callable[[], None]) -> None:
@@ -128,7 +153,12 @@ def user_add(
 
     with _database() as db, _errors():
         user, password = accounts.create_user(db, email, org, parse_role(role))
-    data = {"id": user.id, "email": user.email, "password": password}
+    data = {
+        "id": user.id,
+        "email": user.email,
+        "identity": user.identity_id,
+        "password": password,
+    }
     _report(
         as_json,
         data,
@@ -194,6 +224,128 @@ def bubble_add(
     _report(as_json, {"id": bubble.id, "name": bubble.name}, lambda: out.print(bubble.id))
 
 
+AsUser = Annotated[str, typer.Option("--as", help="E-mail of the user who acts.")]
+
+
+@bubble_app.command("list")
+def bubble_list(as_json: JsonOption = False) -> None:
+    """List the bubbles of the node with their members and roles."""
+    from trustbubble.services import bubbles
+
+    with _database() as db, _errors():
+        found = bubbles.overview(db)
+    data = {"bubbles": found}
+
+    def text() -> None:
+        for bubble in found:
+            out.print(f"[bold]{bubble['name']}[/] {bubble['id']} ({bubble['kind']})")
+            for m in bubble["members"]:
+                out.print(f"  {m['org']:<40} {m['role']:<9} {m['state']}", highlight=False)
+
+    _report(as_json, data, text)
+
+
+@bubble_app.command("invite")
+def bubble_invite(
+    bubble: str,
+    org: str,
+    as_user: AsUser,
+    role: Annotated[str, typer.Option(help="owner, member or observer.")] = "member",
+) -> None:
+    """Invite an organization into a bubble (by an analyst or admin of an owner)."""
+    from trustbubble.services import accounts, bubbles
+
+    with _database() as db, _errors():
+        user = accounts.user_by_email(db, as_user)
+        found = bubbles.bubble_by_name(db, bubble)
+        bubbles.invite(db, user, found.id, org, parse_bubble_role(role))
+    out.print(f"invited {org} to {found.name} as {role}")
+
+
+@bubble_app.command("accept")
+def bubble_accept(bubble: str, as_user: AsUser) -> None:
+    """Accept your organization's invitation (by an admin of the invited organization)."""
+    _respond(bubble, as_user, accept=True)
+
+
+@bubble_app.command("decline")
+def bubble_decline(bubble: str, as_user: AsUser) -> None:
+    """Decline your organization's invitation (by an admin of the invited organization)."""
+    _respond(bubble, as_user, accept=False)
+
+
+def _respond(bubble: str, as_user: str, *, accept: bool) -> None:
+    from trustbubble.services import accounts, bubbles
+
+    with _database() as db, _errors():
+        user = accounts.user_by_email(db, as_user)
+        found = bubbles.bubble_by_name(db, bubble)
+        bubbles.respond(db, user, found.id, accept=accept)
+    out.print(f"{'accepted' if accept else 'declined'} the invitation to {found.name}")
+
+
+@bubble_app.command("leave")
+def bubble_leave(bubble: str, as_user: AsUser) -> None:
+    """Take your organization out of a bubble (by one of its admins)."""
+    from trustbubble.services import accounts, bubbles
+
+    with _database() as db, _errors():
+        user = accounts.user_by_email(db, as_user)
+        found = bubbles.bubble_by_name(db, bubble)
+        bubbles.leave(db, user, found.id)
+    out.print(f"left {found.name}")
+
+
+@bubble_app.command("role")
+def bubble_role(bubble: str, org: str, role: str, as_user: AsUser) -> None:
+    """Change an organization's role in a bubble (by an analyst or admin of an owner)."""
+    from trustbubble.services import accounts, bubbles
+
+    with _database() as db, _errors():
+        user = accounts.user_by_email(db, as_user)
+        found = bubbles.bubble_by_name(db, bubble)
+        bubbles.change_role(db, user, found.id, org, parse_bubble_role(role))
+    out.print(f"{org} is now {role} of {found.name}")
+
+
+@token_app.command("list")
+def token_list(email: str, as_json: JsonOption = False) -> None:
+    """List a user's API tokens with their last use (never the tokens themselves)."""
+    from trustbubble.services import accounts
+
+    with _database() as db, _errors():
+        tokens = accounts.tokens_of(db, accounts.user_by_email(db, email))
+    rows = [
+        {
+            "id": t.id,
+            "name": t.name,
+            "prefix": t.prefix,
+            "created": t.created.isoformat(),
+            "last_used": t.last_used.isoformat() if t.last_used else None,
+            "revoked": t.revoked.isoformat() if t.revoked else None,
+        }
+        for t in tokens
+    ]
+
+    def text() -> None:
+        for row in rows:
+            state = f"revoked {row['revoked']}" if row["revoked"] else "active"
+            used = row["last_used"] or "never"
+            out.print(f"{row['id']}  {row['prefix']}…  {row['name']:<12} last used {used}  {state}")
+
+    _report(as_json, {"tokens": rows}, text)
+
+
+@token_app.command("revoke")
+def token_revoke(email: str, token_id: str) -> None:
+    """Revoke one of a user's API tokens, by the id `token list` shows."""
+    from trustbubble.services import accounts
+
+    with _database() as db, _errors():
+        accounts.revoke_token(db, accounts.user_by_email(db, email), token_id)
+    out.print(f"revoked {token_id}")
+
+
 @app.command("import")
 def import_bundle(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A STIX 2.1 bundle.")],
@@ -209,7 +361,12 @@ def import_bundle(
         with Progress(console=err, disable=as_json, transient=True) as progress:
             task = progress.add_task(f"importing {file.name}", total=len(objects))
             summary = exchange.import_objects(
-                db, bubble, as_user, objects, lambda n: progress.advance(task, n)
+                db,
+                bubble,
+                as_user,
+                objects,
+                lambda n: progress.advance(task, n),
+                actor=_operator(as_user),
             )
 
     def text() -> None:
@@ -220,7 +377,7 @@ def import_bundle(
 
     _report(as_json, summary.to_json(), text)
     if summary.failures:
-        raise typer.Exit(2)
+        raise typer.Exit(REFUSED)
 
 
 @app.command("export")
@@ -235,7 +392,7 @@ def export_bundle(
     from trustbubble.services import exchange
 
     with _database() as db, _errors():
-        data = exchange.export_bundle(db, bubble, as_user)
+        data = exchange.export_bundle(db, bubble, as_user, actor=_operator(as_user))
     if output is None:
         sys.stdout.buffer.write(data + b"\n")
     else:
@@ -271,13 +428,18 @@ def audit_verify(as_json: JsonOption = False) -> None:
     """Check the audit chain: a changed, inserted or removed entry is reported."""
     from trustbubble.services import audit
 
-    with _database() as db:
+    with _database() as db, _errors():
         result = audit.verify(db)
-    data = {"ok": result.ok, "entries": result.entries, "problems": result.problems}
+    data = {
+        "ok": result.ok,
+        "entries": result.entries,
+        "head": result.head,
+        "problems": result.problems,
+    }
 
     def text() -> None:
         if result.ok:
-            out.print(f"audit log intact: {result.entries} entries")
+            out.print(f"audit log intact: {result.entries} entries, head {result.head}")
         for problem in result.problems:
             out.print(f"[red]{problem}[/]")
 
@@ -302,8 +464,13 @@ def demo(
         node.upgrade(db)
         logins = demo_service.load(db, progress=lambda text: err.print(text))
     out.print("\n[bold]Demo logins[/] (demo only; never use these passwords elsewhere):")
+    width = max(len(login.email) for login in logins)
+    secret_width = max(len(login.password) for login in logins)
     for login in logins:
-        out.print(f"  {login.email:<32} {login.password}  {login.description}", highlight=False)
+        out.print(
+            f"  {login.email:<{width}}  {login.password:<{secret_width}}  {login.description}",
+            highlight=False,
+        )
     out.print(f"\nTAXII discovery: http://{host}:{port}/taxii2/")
     if not no_serve:
         serve(host=host, port=port, workers=1)

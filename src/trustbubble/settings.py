@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/trustbubble.sqlite3"
@@ -22,3 +22,11 @@ class Settings(BaseSettings):
     )
     page_size: int = Field(default=100, ge=1, description="TAXII page size when no limit is given.")
     max_page_size: int = Field(default=1000, ge=1, description="Largest TAXII page size served.")
+
+    @model_validator(mode="after")
+    def _page_sizes_agree(self) -> Settings:
+        if self.page_size > self.max_page_size:
+            raise ValueError(
+                f"page_size ({self.page_size}) is larger than max_page_size ({self.max_page_size})"
+            )
+        return self

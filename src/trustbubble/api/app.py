@@ -35,6 +35,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version=__version__,
         summary="TAXII 2.1 server and JSON API of a TrustBubble node.",
         lifespan=lifespan,
+        # The interactive docs load scripts from a CDN, and nodes may be offline: serve only
+        # the OpenAPI document itself, at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
     app.include_router(discovery.router)

@@ -32,7 +32,7 @@ def optional_user(request: Request, node: NodeDep) -> User | None:
     scheme, _, value = header.partition(" ")
     scheme = scheme.lower()
     value = value.strip()
-    if scheme == "bearer" and value:
+    if scheme in ("bearer", "token") and value:
         return node.authenticator.bearer(value)
     if scheme == "basic" and value:
         try:

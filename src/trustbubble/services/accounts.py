@@ -157,12 +157,20 @@ class Authenticator:
         self._lock = threading.Lock()
 
     def basic(self, username: str, password: str) -> User:
-        if secrets.looks_like_token(password):
-            return self.bearer(password)
+        """E-mail and password, or e-mail and one of that user's API tokens."""
         try:
             email = normalize_email(username)
         except Invalid:
             raise Unauthenticated("unknown e-mail or wrong password") from None
+        if secrets.looks_like_token(password):
+            try:
+                owner = self.bearer(password)
+            except Unauthenticated:
+                owner = None  # perhaps a password that looks like a token: check it as one
+            if owner is not None:
+                if owner.email != email:
+                    raise Unauthenticated("this API token belongs to another user")
+                return owner
         with self.db.read() as conn:
             found = store.user_by_email(conn, email)
         if found is None:

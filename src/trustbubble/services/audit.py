@@ -20,6 +20,7 @@ def record(conn: Connection, actor: str, action: str, subject: str, **detail: ob
 class Verification:
     entries: int
     problems: list[str]
+    head: str  # the last entry's hash: kept elsewhere, it also reveals entries cut from the end
 
     @property
     def ok(self) -> bool:
@@ -45,4 +46,4 @@ def verify(db: Database) -> Verification:
                 problems.append(f"entry {entry.seq}: content changed after it was written")
             expected_prev = stored_hash
             expected_seq = entry.seq + 1
-    return Verification(count, problems)
+    return Verification(count, problems, expected_prev)

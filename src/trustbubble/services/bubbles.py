@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection
 
 from trustbubble.domain import access
 from trustbubble.domain.access import Reader, ReadGrant, Standing
-from trustbubble.domain.accounts import Organization, User, UserRole
+from trustbubble.domain.accounts import Organization, User, UserRole, normalize_name
 from trustbubble.domain.bubbles import (
     Bubble,
     BubbleKind,
@@ -66,8 +67,6 @@ def create_bubble(
     actor: str = "operator",
 ) -> Bubble:
     """Create a bubble with its owner; organizations the operator names join at once."""
-    from trustbubble.domain.accounts import normalize_name
-
     bubble = Bubble(
         id=str(uuid.uuid4()),
         name=normalize_name(name),
@@ -76,8 +75,8 @@ def create_bubble(
         default_tlp=default_tlp,
         created=_now(),
     )
-    named = [owner, *members, *observers]
-    if len({n.strip() for n in named}) != len(named):
+    named = [normalize_name(n, "member") for n in (owner, *members, *observers)]
+    if len(set(named)) != len(named):
         raise Invalid("member", "an organization is named more than once")
     with db.write() as conn:
         if store.bubble_by_name(conn, bubble.name) is not None:
@@ -116,7 +115,7 @@ def _share_identity(conn: Connection, bubble: Bubble, org: Organization) -> None
 
 
 def bubble_named(conn: Connection, name: str) -> Bubble:
-    bubble = store.bubble_by_name(conn, name.strip())
+    bubble = store.bubble_by_name(conn, normalize_name(name, "bubble"))
     if bubble is None:
         raise NotFound(f"no bubble named {name!r}")
     return bubble
@@ -251,3 +250,26 @@ def bubble_by_name(db: Database, name: str) -> Bubble:
 def members(db: Database, bubble_id: str) -> list[Membership]:
     with db.read() as conn:
         return store.memberships_of(conn, bubble_id)
+
+
+def overview(db: Database) -> list[dict[str, Any]]:
+    """Every bubble with its memberships, for operators."""
+    with db.read() as conn:
+        names = {org.id: org.name for org in account_store.all_orgs(conn)}
+        return [
+            {
+                "id": bubble.id,
+                "name": bubble.name,
+                "kind": bubble.kind.value,
+                "default_tlp": bubble.default_tlp.label,
+                "members": [
+                    {
+                        "org": names.get(m.org_id, m.org_id),
+                        "role": m.role.value,
+                        "state": m.state.value,
+                    }
+                    for m in store.memberships_of(conn, bubble.id)
+                ],
+            }
+            for bubble in store.all_bubbles(conn)
+        ]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from trustbubble.domain.accounts import UserRole
 from trustbubble.domain.bubbles import BubbleKind
+from trustbubble.domain.errors import Conflict
 from trustbubble.domain.tlp import TlpLevel
 from trustbubble.services import accounts, bubbles, exchange, objects
 from trustbubble.services.demo_content import bubble_content
@@ -71,7 +72,8 @@ REGIONAL = "Europe–Africa–Latin America health CERT network"
 
 
 def demo_password(email: str) -> str:
-    return "demo-" + email.split("@")[0] + "-2020!"
+    local, domain = email.split("@")
+    return f"demo-{local}-{domain.split('.')[0]}"
 
 
 def _examples_dir() -> Path | None:
@@ -92,6 +94,11 @@ def load(db: Database, progress: Callable[[str], None] = lambda _t: None) -> lis
         if account_store.org_by_name(conn, ORGS[0][0]) is not None:
             progress("demo data already loaded")
             return logins
+        if account_store.all_orgs(conn):
+            raise Conflict(
+                "this database already holds organizations: the demo, whose passwords are "
+                "public, loads only into an empty database (set TRUSTBUBBLE_DATABASE_URL)"
+            )
     progress("loading demo organizations, users and bubbles")
     for name, kind, country, parent in ORGS:
         accounts.create_org(db, name, kind, country, parent)
@@ -150,18 +157,14 @@ def _share(
     authors = [identity for identity in writers]
     recipients = [o.identity_id for o in orgs.values() if o is not None]
     content = bubble_content(bubble.name, authors, recipients, count=count, seed=seed, now=now)
-    run: list[dict[str, object]] = []
-    author = None
-    for item in [*content, None]:
-        if item is None or item.author != author:
-            if run and author is not None:
-                user = accounts.user_by_email(db, writers[author])
-                reader = accounts.reader_for(db, user)
-                with db.read() as conn:
-                    where = bubbles.collection_access(conn, reader, bubble.id)
-                objects.add_envelope(db, reader, user.email, where, run)
-            run = []
-        if item is not None:
-            author = item.author
-            run.append(item.body)
+    # One envelope per author: the store needs no referenced object to exist first.
+    by_author: dict[str, list[dict[str, object]]] = {}
+    for item in content:
+        by_author.setdefault(item.author, []).append(item.body)
+    for author, bodies in by_author.items():
+        user = accounts.user_by_email(db, writers[author])
+        reader = accounts.reader_for(db, user)
+        with db.read() as conn:
+            where = bubbles.collection_access(conn, reader, bubble.id)
+        objects.add_envelope(db, reader, user.email, where, bodies)
     progress(f"shared {len(content)} objects in {bubble_name}")

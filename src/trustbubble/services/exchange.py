@@ -56,6 +56,8 @@ def import_objects(
     email: str,
     items: Sequence[Any],
     advance: Callable[[int], None] = lambda _n: None,
+    *,
+    actor: str | None = None,
 ) -> ImportSummary:
     """Share objects into a bubble as the user would over TAXII, in envelopes of 1,000."""
     user = accounts.user_by_email(db, email)
@@ -66,7 +68,7 @@ def import_objects(
     summary = ImportSummary(total=len(items))
     for start in range(0, len(items), ENVELOPE):
         chunk = items[start : start + ENVELOPE]
-        status = objects.add_envelope(db, reader, user.email, where, chunk)
+        status = objects.add_envelope(db, reader, actor or user.email, where, chunk)
         summary.stored += len(status.successes) - status.duplicate_count
         summary.duplicates += status.duplicate_count
         summary.failures.extend(f"{d.message}" if d.message else f"{d.id}" for d in status.failures)
@@ -74,7 +76,7 @@ def import_objects(
     return summary
 
 
-def export_bundle(db: Database, bubble_name: str, email: str) -> bytes:
+def export_bundle(db: Database, bubble_name: str, email: str, *, actor: str | None = None) -> bytes:
     """A bundle of every version in the bubble that the user may read."""
     import uuid
 
@@ -84,5 +86,5 @@ def export_bundle(db: Database, bubble_name: str, email: str) -> bytes:
     with db.read() as conn:
         where = bubbles.collection_access(conn, reader, bubble.id)
     query = objects.ObjectQuery(versions=objects.VersionFilter(all=True, last=False))
-    items = list(objects.walk(db, user.email, where, query))
+    items = list(objects.walk(db, actor or user.email, where, query))
     return orjson.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": items})

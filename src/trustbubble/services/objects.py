@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -11,20 +12,35 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
 from trustbubble.domain.access import Reader
 from trustbubble.domain.errors import Forbidden, NotFound
-from trustbubble.domain.stix import check_object, format_timestamp, object_version, parse_timestamp
-from trustbubble.domain.tlp import TlpLevel, level_of, red_recipients
+from trustbubble.domain.stix import (
+    Problem,
+    check_object,
+    format_timestamp,
+    object_version,
+    parse_timestamp,
+)
+from trustbubble.domain.tlp import (
+    RED_RECIPIENTS_EXTENSION_ID,
+    TlpLevel,
+    level_of,
+    red_recipients,
+)
 from trustbubble.services import audit
 from trustbubble.services.bubbles import CollectionAccess
 from trustbubble.store import objects as store
 from trustbubble.store.database import Database
 from trustbubble.store.objects import NewVersion, ObjectQuery, VersionFilter
-from trustbubble.store.tables import statuses
+from trustbubble.store.statuses import StoredStatus, insert_status, status_by_id
 
 __all__ = ["ObjectQuery", "VersionFilter"]
+
+IDENTITY_ID = re.compile(
+    r"^identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,28 +73,47 @@ class Status:
         return len(self.successes) + len(self.failures)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "status": "complete",
-            "request_timestamp": self.created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "total_count": self.total_count,
-            "success_count": len(self.successes),
-            "successes": [d.to_json() for d in self.successes],
-            "failure_count": len(self.failures),
-            "failures": [d.to_json() for d in self.failures],
-            "pending_count": 0,
-            "pendings": [],
-        }
+        return status_resource(
+            self.id,
+            self.created,
+            [d.to_json() for d in self.successes],
+            [d.to_json() for d in self.failures],
+        )
+
+
+def status_resource(
+    status_id: str,
+    created: datetime,
+    successes: list[dict[str, str]],
+    failures: list[dict[str, str]],
+) -> dict[str, Any]:
+    """A TAXII 2.1 status resource (section 4.3.1); every request completes synchronously."""
+    return {
+        "id": status_id,
+        "status": "complete",
+        "request_timestamp": created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "total_count": len(successes) + len(failures),
+        "success_count": len(successes),
+        "successes": successes,
+        "failure_count": len(failures),
+        "failures": failures,
+        "pending_count": 0,
+        "pendings": [],
+    }
 
 
 def _version_text(obj: dict[str, Any]) -> str:
+    """The version as manifests show it, so a client can match the two."""
     version = object_version(obj)
-    return version if version is not None else ""
+    try:
+        return format_timestamp(parse_timestamp(version)) if version else ""
+    except ValueError:
+        return version or ""
 
 
 def prepare(obj: Any, index: int, default_tlp: TlpLevel) -> NewVersion | StatusDetail:
     """A valid object ready to store, or the failure naming what is wrong with it."""
-    problems = check_object(obj, index)
+    problems = check_object(obj, index) or _recipient_problems(obj, index)
     if problems:
         object_id = problems[0].object_id or f"(object {index} without an id)"
         version = _version_text(obj) if isinstance(obj, dict) else ""
@@ -97,6 +132,22 @@ def prepare(obj: Any, index: int, default_tlp: TlpLevel) -> NewVersion | StatusD
         digest=hashlib.sha256(body).hexdigest(),
         body=body,
     )
+
+
+def _recipient_problems(obj: dict[str, Any], index: int) -> list[Problem]:
+    """Our RED recipients extension must name identities; a typo would narrow the audience."""
+    extension = obj.get("extensions", {}).get(RED_RECIPIENTS_EXTENSION_ID)
+    if extension is None:
+        return []
+    path = f"extensions.{RED_RECIPIENTS_EXTENSION_ID}.recipients"
+    recipients = extension.get("recipients") if isinstance(extension, dict) else None
+    if not isinstance(recipients, list) or not recipients:
+        return [Problem(index, obj["id"], path, "must be a non-empty list of identity ids")]
+    return [
+        Problem(index, obj["id"], f"{path}[{n}]", f"{value!r} is not an identity id")
+        for n, value in enumerate(recipients)
+        if not (isinstance(value, str) and IDENTITY_ID.match(value))
+    ]
 
 
 def _now_us() -> int:
@@ -165,42 +216,26 @@ def store_node_objects(
 
 
 def _save_status(conn: Connection, status: Status) -> None:
-    conn.execute(
-        insert(statuses).values(
-            id=status.id,
-            collection_id=status.collection_id,
-            user_id=status.user_id,
-            created=status.created,
-            total_count=status.total_count,
-            success_count=len(status.successes),
-            failure_count=len(status.failures),
-            successes=orjson.dumps([d.to_json() for d in status.successes]),
-            failures=orjson.dumps([d.to_json() for d in status.failures]),
-        )
+    insert_status(
+        conn,
+        StoredStatus(
+            status.id,
+            status.collection_id,
+            status.user_id,
+            status.created,
+            [d.to_json() for d in status.successes],
+            [d.to_json() for d in status.failures],
+        ),
     )
 
 
 def get_status(db: Database, reader: Reader, status_id: str) -> dict[str, Any]:
     """A status resource; only its poster sees it."""
     with db.read() as conn:
-        row = conn.execute(select(statuses).where(statuses.c.id == status_id)).first()
-    if row is None or row.user_id != reader.user_id:
+        found = status_by_id(conn, status_id)
+    if found is None or found.user_id != reader.user_id:
         raise NotFound(f"no status {status_id}")
-    successes = orjson.loads(row.successes)
-    failures = orjson.loads(row.failures)
-    created: datetime = row.created
-    return {
-        "id": row.id,
-        "status": "complete",
-        "request_timestamp": created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "total_count": row.total_count,
-        "success_count": row.success_count,
-        "successes": successes,
-        "failure_count": row.failure_count,
-        "failures": failures,
-        "pending_count": 0,
-        "pendings": [],
-    }
+    return status_resource(found.id, found.created, found.successes, found.failures)
 
 
 @dataclass(frozen=True, slots=True)

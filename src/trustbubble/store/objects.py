@@ -223,6 +223,8 @@ def _conditions(
             either.append(objects.c.is_latest == true())
         if wanted.versions:
             either.append(objects.c.version.in_(wanted.versions))
+            # Objects without modified or created are versioned by their date_added.
+            either.append(and_(objects.c.version == 0, objects.c.added.in_(wanted.versions)))
         where.append(or_(*either) if either else false())
     return where
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import Caller, NodeDep, TaxiiAccept
 from trustbubble.api.taxii.collections import reach
 from trustbubble.api.taxii.discovery import API_ROOT
 from trustbubble.api.taxii.filters import decode_next, encode_next, limit, object_query
 from trustbubble.api.taxii.media import STIX, TaxiiResponse, check_content_type
-from trustbubble.domain.errors import Invalid, NotFound, TooLarge
+from trustbubble.domain.errors import Forbidden, Invalid, NotFound, TooLarge
 from trustbubble.services import objects
 from trustbubble.services.objects import ObjectQuery, Page
 
@@ -91,28 +92,41 @@ def get_objects(
 async def add_objects(
     request: Request, collection_id: str, node: NodeDep, caller: Caller
 ) -> TaxiiResponse:
-    check_content_type(request)
-    maximum = node.settings.max_content_length
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > maximum:
-        raise TooLarge(f"the body is {declared} bytes; this API root takes at most {maximum}")
-    body = await request.body()
-    if len(body) > maximum:
-        raise TooLarge(f"the body is {len(body)} bytes; this API root takes at most {maximum}")
-    try:
-        envelope = orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        raise Invalid("body", f"not valid JSON ({error})") from None
-    if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
-        raise Invalid("body", "a TAXII envelope is a JSON object with an 'objects' list")
     reader, actor = caller
-    from starlette.concurrency import run_in_threadpool
+    # Who may write is settled before the body is read: outsiders learn nothing from it.
+    where = await run_in_threadpool(reach, node.db, reader, collection_id)
+    if not where.can_write:
+        raise Forbidden(
+            "writing needs the analyst or admin role and owner or member standing in the bubble"
+        )
+    check_content_type(request)
+    body = await _bounded_body(request, node.settings.max_content_length)
 
     def work() -> dict[str, object]:
-        where = reach(node.db, reader, collection_id)
+        try:
+            envelope = orjson.loads(body)
+        except orjson.JSONDecodeError as error:
+            raise Invalid("body", f"not valid JSON ({error})") from None
+        if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
+            raise Invalid("body", "a TAXII envelope is a JSON object with an 'objects' list")
         return objects.add_envelope(node.db, reader, actor, where, envelope["objects"]).to_json()
 
     return TaxiiResponse(await run_in_threadpool(work), status_code=202)
+
+
+async def _bounded_body(request: Request, maximum: int) -> bytes:
+    """The request body, refused as soon as it passes `maximum` bytes, declared or streamed."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > maximum:
+        raise TooLarge(f"the body is {declared} bytes; this API root takes at most {maximum}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > maximum:
+            raise TooLarge(f"the body is over {maximum} bytes, the most this API root takes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @router.get(COLLECTION + "objects/{object_id}/", summary="Get an object (5.6)")
