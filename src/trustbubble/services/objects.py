@@ -106,7 +106,7 @@ def _version_text(obj: dict[str, Any]) -> str:
     """The version as manifests show it, so a client can match the two."""
     version = object_version(obj)
     try:
-        return format_timestamp(parse_timestamp(version)) if version else ""
+        return version_label(parse_timestamp(version)) if version else ""
     except ValueError:
         return version or ""
 
@@ -117,7 +117,7 @@ def prepare(obj: Any, index: int, default_tlp: TlpLevel) -> NewVersion | StatusD
     if problems:
         object_id = problems[0].object_id or f"(object {index} without an id)"
         version = _version_text(obj) if isinstance(obj, dict) else ""
-        return StatusDetail(object_id, version, "; ".join(p.message() for p in problems))
+        return StatusDetail(object_id, version, _explain(problems))
     stamp = object_version(obj)
     level = level_of(obj, default_tlp)
     body = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
@@ -132,6 +132,20 @@ def prepare(obj: Any, index: int, default_tlp: TlpLevel) -> NewVersion | StatusD
         digest=hashlib.sha256(body).hexdigest(),
         body=body,
     )
+
+
+def _explain(problems: list[Problem]) -> str:
+    """One message for all the problems of one object, naming the object once."""
+    first = problems[0]
+    where = f"object {first.index}" + (f" ({first.object_id})" if first.object_id else "")
+    details = "; ".join(f"{p.path}: {p.reason}" if p.path else p.reason for p in problems)
+    return f"{where}: {details}"
+
+
+def version_label(us: int) -> str:
+    """A version as TAXII shows it: millisecond precision, as STIX producers write, when exact."""
+    text = format_timestamp(us)
+    return text[:-4] + "Z" if us % 1000 == 0 else text
 
 
 def _recipient_problems(obj: dict[str, Any], index: int) -> list[Problem]:
@@ -252,7 +266,7 @@ class StoredVersion:
     @property
     def version_text(self) -> str:
         """The version as TAXII reports it; unversioned objects use their date_added."""
-        return format_timestamp(self.version if self.version else self.added)
+        return version_label(self.version if self.version else self.added)
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,7 +66,7 @@ def object_query(request: Request, *, default_version: str = "last") -> ObjectQu
 def limit(request: Request, default: int, maximum: int) -> int:
     raw = request.query_params.get("limit")
     if raw is None:
-        return default
+        return min(default, maximum)
     try:
         value = int(raw)
     except ValueError:
