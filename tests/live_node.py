@@ -179,7 +179,7 @@ def _tail(path: Path, limit: int = 4000) -> str:
     return text[-limit:] or "(nothing)"
 
 
-def _wait_until_up(
+def wait_until_up(
     process: subprocess.Popen[bytes], url: str, stderr: Path, timeout: float
 ) -> None:
     deadline = time.monotonic() + timeout
@@ -201,7 +201,7 @@ def _wait_until_up(
             time.sleep(0.05)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_node(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
@@ -238,10 +238,10 @@ def _up(
     stderr = tmp_path / "serve.stderr.log"
     for attempt in range(1, attempts + 1):
         try:
-            _wait_until_up(process, base + "/taxii2/", stderr, timeout)
+            wait_until_up(process, base + "/taxii2/", stderr, timeout)
             return process, base
         except NodeError:
-            _stop(process)
+            stop_node(process)
             # Another process may take the port between the probe and the bind.
             if attempt == attempts or "address already in use" not in _tail(stderr).lower():
                 raise
@@ -283,4 +283,4 @@ def running_node(
             other_bubble_id=cast.other_bubble_id,
         )
     finally:
-        _stop(process)
+        stop_node(process)
