@@ -179,9 +179,7 @@ def _tail(path: Path, limit: int = 4000) -> str:
     return text[-limit:] or "(nothing)"
 
 
-def wait_until_up(
-    process: subprocess.Popen[bytes], url: str, stderr: Path, timeout: float
-) -> None:
+def wait_until_up(process: subprocess.Popen[bytes], url: str, stderr: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     with httpx2.Client(timeout=2.0) as client:
         while True:
