@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from trustbubble.domain.choices import parse_choice
 from trustbubble.domain.errors import Invalid
 
 
@@ -69,19 +70,11 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 def parse_kind(text: str) -> OrgKind:
-    try:
-        return OrgKind(text.strip().lower())
-    except ValueError:
-        kinds = ", ".join(kind.value for kind in OrgKind)
-        raise Invalid("kind", f"unknown organization kind {text!r} (use one of {kinds})") from None
+    return parse_choice(OrgKind, text, "kind", "organization kind")
 
 
 def parse_role(text: str) -> UserRole:
-    try:
-        return UserRole(text.strip().lower())
-    except ValueError:
-        roles = ", ".join(role.value for role in UserRole)
-        raise Invalid("role", f"unknown role {text!r} (use one of {roles})") from None
+    return parse_choice(UserRole, text, "role", "role")
 
 
 def normalize_email(text: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from trustbubble.domain.errors import Invalid
+from trustbubble.domain.choices import parse_choice
 from trustbubble.domain.tlp import TlpLevel
 
 
@@ -57,16 +57,8 @@ class Membership:
 
 
 def parse_bubble_kind(text: str) -> BubbleKind:
-    try:
-        return BubbleKind(text.strip().lower())
-    except ValueError:
-        kinds = ", ".join(kind.value for kind in BubbleKind)
-        raise Invalid("kind", f"unknown bubble kind {text!r} (use one of {kinds})") from None
+    return parse_choice(BubbleKind, text, "kind", "bubble kind")
 
 
 def parse_bubble_role(text: str) -> BubbleRole:
-    try:
-        return BubbleRole(text.strip().lower())
-    except ValueError:
-        roles = ", ".join(role.value for role in BubbleRole)
-        raise Invalid("role", f"unknown bubble role {text!r} (use one of {roles})") from None
+    return parse_choice(BubbleRole, text, "role", "bubble role")
