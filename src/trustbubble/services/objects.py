@@ -142,6 +142,10 @@ def _explain(problems: list[Problem]) -> str:
     return f"{where}: {details}"
 
 
+def _label(new: NewVersion) -> str:
+    return version_label(new.version) if new.version else ""
+
+
 def version_label(us: int) -> str:
     """A version as TAXII shows it: millisecond precision, as STIX producers write, when exact."""
     text = format_timestamp(us)
@@ -180,24 +184,22 @@ def add_envelope(
     assert reader.org_id is not None
     status = Status(str(uuid.uuid4()), where.id, reader.user_id, datetime.now(UTC))
     ready: list[NewVersion] = []
-    originals: dict[int, dict[str, Any]] = {}
     for index, obj in enumerate(objects):
         prepared = prepare(obj, index, where.default_tlp)
         if isinstance(prepared, StatusDetail):
             status.failures.append(prepared)
         else:
             ready.append(prepared)
-            originals[index] = obj
     with db.write() as conn:
         outcome = store.insert_versions(conn, where.id, reader.org_id, ready, _now_us())
         for new in outcome.stored + outcome.duplicates:
-            status.successes.append(StatusDetail(new.id, _version_text(originals[new.index])))
+            status.successes.append(StatusDetail(new.id, _label(new)))
         status.duplicate_count = len(outcome.duplicates)
         for new in outcome.conflicts:
             status.failures.append(
                 StatusDetail(
                     new.id,
-                    _version_text(originals[new.index]),
+                    _label(new),
                     f"object {new.index} ({new.id}): this version is already stored with "
                     "other content; a change needs a later 'modified'",
                 )

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Table,
     and_,
     delete,
     false,
     func,
-    insert,
     null,
     or_,
     select,
@@ -148,33 +148,60 @@ def insert_versions(
 
     last = conn.execute(select(func.max(objects.c.added))).scalar_one_or_none() or 0
     base = max(now_us, last + 1)
-    rows: list[dict[str, object]] = []
-    recipient_rows: list[dict[str, object]] = []
+    rows: list[tuple[object, ...]] = []
+    recipient_rows: list[tuple[int, str]] = []
     for offset, version in enumerate(outcome.stored):
         added = base + offset
         rows.append(
-            {
-                "added": added,
-                "collection_id": collection_id,
-                "id": version.id,
-                "type": version.type,
-                "spec_version": version.spec_version,
-                "version": version.version,
-                "tlp": int(version.tlp),
-                "author_org_id": author_org_id,
-                "is_latest": version.version == newest[version.id],
-                "is_first": version.version == oldest[version.id],
-                "digest": version.digest,
-                "body": version.body,
-            }
+            (
+                added,
+                collection_id,
+                version.id,
+                version.type,
+                version.spec_version,
+                version.version,
+                int(version.tlp),
+                author_org_id,
+                version.version == newest[version.id],
+                version.version == oldest[version.id],
+                version.digest,
+                version.body,
+            )
         )
-        recipient_rows.extend(
-            {"object_added": added, "identity_id": identity} for identity in version.recipients
-        )
-    conn.execute(insert(objects), rows)
+        recipient_rows.extend((added, identity) for identity in version.recipients)
+    # The driver's executemany with plain tuples: SQLAlchemy's per-row parameter processing
+    # cost as much as the insert itself (DESIGN.md: insert in bulk).
+    _bulk_insert(conn, objects, _OBJECT_COLUMNS, rows)
     if recipient_rows:
-        conn.execute(insert(red_recipients), recipient_rows)
+        _bulk_insert(conn, red_recipients, ("object_added", "identity_id"), recipient_rows)
     return outcome
+
+
+_OBJECT_COLUMNS = (
+    "added",
+    "collection_id",
+    "id",
+    "type",
+    "spec_version",
+    "version",
+    "tlp",
+    "author_org_id",
+    "is_latest",
+    "is_first",
+    "digest",
+    "body",
+)
+
+
+def _bulk_insert(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
+) -> None:
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 (names are ours)
+        f"VALUES ({', '.join([marker] * len(columns))})"
+    )
+    conn.exec_driver_sql(statement, rows)
 
 
 def readable(grant: ReadGrant) -> ColumnElement[bool]:
