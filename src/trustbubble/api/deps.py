@@ -16,7 +16,7 @@ from trustbubble.domain.errors import Unauthenticated
 from trustbubble.services import accounts
 
 
-def get_node(request: Request) -> Node:
+async def get_node(request: Request) -> Node:
     node: Node = request.app.state.node
     return node
 
@@ -24,7 +24,7 @@ def get_node(request: Request) -> Node:
 NodeDep = Annotated[Node, Depends(get_node)]
 
 
-def optional_user(request: Request, node: NodeDep) -> User | None:
+def authenticate(request: Request, node: Node) -> User | None:
     """The caller from HTTP Basic (e-mail and password or token) or a Bearer token, if any."""
     header = request.headers.get("authorization")
     if not header:
@@ -48,6 +48,10 @@ def optional_user(request: Request, node: NodeDep) -> User | None:
     raise Unauthenticated("use HTTP Basic (e-mail and password or API token) or a Bearer token")
 
 
+def optional_user(request: Request, node: NodeDep) -> User | None:
+    return authenticate(request, node)
+
+
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
@@ -60,8 +64,9 @@ def required_user(user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(required_user)]
 
 
-def optional_reader(user: OptionalUser, node: NodeDep) -> tuple[Reader, str]:
-    """The reader for the access policy and the name the audit log records."""
+def optional_reader(request: Request, node: NodeDep) -> tuple[Reader, str]:
+    """The reader for the access policy and the name the audit log records (one thread hop)."""
+    user = authenticate(request, node)
     if user is None:
         return Reader.anonymous(), "anonymous"
     return accounts.reader_for(node.db, user), user.email

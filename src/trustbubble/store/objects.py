@@ -13,6 +13,7 @@ from sqlalchemy import (
     delete,
     false,
     func,
+    literal_column,
     null,
     or_,
     select,
@@ -208,6 +209,9 @@ def readable(grant: ReadGrant) -> ColumnElement[bool]:
     """The grant of the access policy as a WHERE clause."""
     if not grant.visible:
         return false()
+    if grant.levels == {TlpLevel.CLEAR} and grant.red_author_org is None:
+        # A literal, not a bound parameter, so the planner can use the partial index of CLEAR.
+        return objects.c.tlp == literal_column("0")
     clauses: list[ColumnElement[bool]] = [
         objects.c.tlp.in_(sorted(int(level) for level in grant.levels))
     ]

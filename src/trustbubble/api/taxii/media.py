@@ -39,7 +39,7 @@ def _media_types(header: str) -> list[str]:
     return out
 
 
-def check_accept(request: Request) -> None:
+async def check_accept(request: Request) -> None:
     """Accept must allow TAXII 2.1; no Accept header means anything goes."""
     header = request.headers.get("accept")
     if header is None or not header.strip():

@@ -43,7 +43,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "objects",
-        sa.Column("added", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column(
+            "added",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.Column("collection_id", sa.String(length=36), nullable=False),
         sa.Column("id", sa.String(length=300), nullable=False),
         sa.Column("type", sa.String(length=250), nullable=False),
@@ -69,7 +74,13 @@ def upgrade() -> None:
             ["collection_id", "type", "added"],
             unique=False,
         )
-        batch_op.create_index(batch_op.f("ix_objects_tlp_added"), ["tlp", "added"], unique=False)
+        batch_op.create_index(
+            "ix_objects_clear_added",
+            ["added"],
+            unique=False,
+            sqlite_where=sa.text("tlp = 0"),
+            postgresql_where=sa.text("tlp = 0"),
+        )
 
     op.create_table(
         "organizations",
@@ -200,7 +211,7 @@ def downgrade() -> None:
     op.drop_table("statuses")
     op.drop_table("organizations")
     with op.batch_alter_table("objects", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_objects_tlp_added"))
+        batch_op.drop_index("ix_objects_clear_added")
         batch_op.drop_index(batch_op.f("ix_objects_collection_id_type_added"))
         batch_op.drop_index(batch_op.f("ix_objects_collection_id_added"))
 
