@@ -232,12 +232,13 @@ def collections_for(db: Database, reader: Reader) -> list[CollectionAccess]:
     """Every collection the reader may see: their bubbles, then the public collection."""
     seen: list[CollectionAccess] = []
     with db.read() as conn:
-        if reader.org_id is not None:
-            for bubble in store.all_bubbles(conn):
-                try:
-                    seen.append(collection_access(conn, reader, bubble.id))
-                except NotFound:
-                    continue
+        # Only bubbles where the reader's organization or one of its parents is active can be
+        # visible: the policy then decides for each of those.
+        for bubble_id in store.bubbles_with_active(conn, reader.org_chain):
+            try:
+                seen.append(collection_access(conn, reader, bubble_id))
+            except NotFound:
+                continue
         seen.append(collection_access(conn, reader, PUBLIC_COLLECTION_ID))
     return seen
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, Row, insert, select, update
@@ -85,6 +86,23 @@ def active_roles(conn: Connection, bubble_id: str) -> dict[str, BubbleRole]:
         )
     )
     return {row.org_id: BubbleRole(row.role) for row in rows}
+
+
+def bubbles_with_active(conn: Connection, org_ids: Sequence[str]) -> list[str]:
+    """Ids of the bubbles where any of these organizations holds an active membership, by name."""
+    if not org_ids:
+        return []
+    rows = conn.execute(
+        select(bubbles.c.id)
+        .join(memberships, memberships.c.bubble_id == bubbles.c.id)
+        .where(
+            memberships.c.org_id.in_(org_ids),
+            memberships.c.state == MembershipState.ACTIVE.value,
+        )
+        .group_by(bubbles.c.id, bubbles.c.name)
+        .order_by(bubbles.c.name)
+    )
+    return [row.id for row in rows]
 
 
 def membership(conn: Connection, bubble_id: str, org_id: str) -> Membership | None:
