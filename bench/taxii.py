@@ -6,7 +6,7 @@ Run from the repository root with the project's virtual environment:
                                     [--output docs/benchmarks.md | results.json]
 
 Both servers run as real processes on 127.0.0.1, one at a time, each measured by the same
-keep-alive httpx client. See docs/benchmarks.md for what is measured and the latest results.
+keep-alive httpx2 client. See docs/benchmarks.md for what is measured and the latest results.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+import httpx2
 import orjson
 
 from taxii_measure import Bench, Stage
@@ -96,10 +96,10 @@ def _warm_up(bench: Bench, rng: random.Random) -> None:
 
 
 def _measure(
-    start: Callable[[Path, httpx.Client], Server],
+    start: Callable[[Path, httpx2.Client], Server],
     sizes: list[int],
     gets: int,
-    client: httpx.Client,
+    client: httpx2.Client,
     workdir: Path,
     out: list[Stage],
     described: dict[str, str],
@@ -148,9 +148,9 @@ def main() -> int:
     described: dict[str, str] = {}
     versions: dict[str, str] = {}
     notes: list[str] = []
-    timeout = httpx.Timeout(3600.0, connect=10.0)  # medallion's slowest pages take many seconds
+    timeout = httpx2.Timeout(3600.0, connect=10.0)  # medallion's slowest pages take many seconds
     try:
-        with httpx.Client(timeout=timeout, http2=False) as client:
+        with httpx2.Client(timeout=timeout, http2=False) as client:
             if not args.skip_medallion:
                 _measure(
                     start_medallion,

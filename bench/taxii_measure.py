@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import orjson
 
 from taxii_servers import TAXII, Server, log
@@ -94,23 +94,23 @@ class Stage:
 class Bench:
     """One keep-alive HTTP client, used the same way against every server."""
 
-    def __init__(self, client: httpx.Client, server: Server) -> None:
+    def __init__(self, client: httpx2.Client, server: Server) -> None:
         self.client = client
         self.server = server
 
-    def _get(self, url: str, params: dict[str, str]) -> httpx.Response:
+    def _get(self, url: str, params: dict[str, str]) -> httpx2.Response:
         return self.client.get(
             url, params=params, headers=self.server.headers, auth=self.server.auth
         )
 
-    def post(self, collection: str, body: bytes) -> tuple[httpx.Response, float]:
+    def post(self, collection: str, body: bytes) -> tuple[httpx2.Response, float]:
         headers = {**self.server.headers, "Content-Type": TAXII}
         started = time.perf_counter()
         response = self.client.post(
             collection + "objects/",
             content=body,
             headers=headers,
-            auth=self.server.auth or httpx.USE_CLIENT_DEFAULT,
+            auth=self.server.auth or httpx2.USE_CLIENT_DEFAULT,
         )
         return response, time.perf_counter() - started
 

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from taxii_measure import Bench, Stage
 from taxii_servers import BENCH_DIR, log, start_trustbubble
@@ -108,7 +108,7 @@ def main() -> int:
     results.mkdir(exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="taxii-profile-"))
     try:
-        with httpx.Client(timeout=httpx.Timeout(600.0, connect=10.0)) as client:
+        with httpx2.Client(timeout=httpx2.Timeout(600.0, connect=10.0)) as client:
             server = start_trustbubble(workdir, client)
             try:
                 bench = Bench(client, server)

@@ -75,7 +75,7 @@ def machine() -> dict[str, str]:
         "sqlite": sqlite3.sqlite_version,
         "packages": ", ".join(
             f"{name} {_package(name)}"
-            for name in ("trustbubble", "fastapi", "uvicorn", "sqlalchemy", "orjson", "httpx")
+            for name in ("trustbubble", "fastapi", "uvicorn", "sqlalchemy", "orjson", "httpx2")
         ),
     }
 
@@ -207,7 +207,7 @@ def render(
     lines += [f"| {v.target} | {v.measured} | {_met(v)} |" for v in verdicts(stages)]
     lines += [
         "",
-        "Request mix, per server and size, one sequential client (httpx, keep-alive, the same "
+        "Request mix, per server and size, one sequential client (httpx2, keep-alive, the same "
         "client code for both servers; TrustBubble with a Bearer token, medallion with HTTP Basic, "
         "the only scheme it has):",
         "",

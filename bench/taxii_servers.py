@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import orjson
 
 TAXII = "application/taxii+json;version=2.1"
@@ -51,7 +51,7 @@ class Server:
     collection: str  # URL of the measured collection, ending in "/"
     warmup_collection: str  # URL of a second collection for the untimed warm-up
     headers: dict[str, str]
-    auth: httpx.BasicAuth | None = None
+    auth: httpx2.BasicAuth | None = None
     log_path: Path | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -70,7 +70,7 @@ class Server:
                 self.process.wait()
 
 
-def _wait_until_up(server: Server, client: httpx.Client, timeout: float = 60.0) -> None:
+def _wait_until_up(server: Server, client: httpx2.Client, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if server.process.poll() is not None:
@@ -81,11 +81,11 @@ def _wait_until_up(server: Server, client: httpx.Client, timeout: float = 60.0) 
             response = client.get(
                 server.collection,
                 headers=server.headers,
-                auth=server.auth or httpx.USE_CLIENT_DEFAULT,
+                auth=server.auth or httpx2.USE_CLIENT_DEFAULT,
             )
             if response.status_code == 200:
                 return
-        except httpx.TransportError:
+        except httpx2.TransportError:
             pass
         if time.monotonic() > deadline:
             raise RuntimeError(
@@ -117,7 +117,7 @@ def _cli(env: dict[str, str], *args: str) -> dict[str, Any]:
     return answer
 
 
-def start_trustbubble(workdir: Path, client: httpx.Client) -> Server:
+def start_trustbubble(workdir: Path, client: httpx2.Client) -> Server:
     """A fresh node: one organization, one analyst with an API token, two bubbles."""
     database = workdir / "node.sqlite3"
     env = {**os.environ, "TRUSTBUBBLE_DATABASE_URL": f"sqlite:///{database}"}
@@ -216,7 +216,7 @@ def _api_root(title: str, collection_id: str) -> dict[str, Any]:
     }
 
 
-def start_medallion(workdir: Path, client: httpx.Client) -> Server:
+def start_medallion(workdir: Path, client: httpx2.Client) -> Server:
     """medallion with its memory backend: one API root and collection measured, one for warm-up.
 
     Its memory backend finds an API root by walking its data in key order, so the measured root
@@ -280,7 +280,7 @@ def start_medallion(workdir: Path, client: httpx.Client) -> Server:
         collection=f"{base}/bench/collections/{measured}/",
         warmup_collection=f"{base}/warmup/collections/{warmup}/",
         headers={"Accept": TAXII},
-        auth=httpx.BasicAuth("bench", password),
+        auth=httpx2.BasicAuth("bench", password),
         log_path=log_path,
         notes=[
             "every object of one POST gets the same date_added, so its added_after offsets fall "
