@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import orjson
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +22,11 @@ COLLECTION = API_ROOT + "collections/{collection_id}/"
 router = APIRouter(
     dependencies=[TaxiiAccept], default_response_class=TaxiiResponse, tags=["TAXII 2.1"]
 )
+
+
+def _one_object(query: ObjectQuery, object_id: str) -> ObjectQuery:
+    """The filters of a single-object route: its id, and no match[type] (TAXII 5.6 to 5.8)."""
+    return replace(query, ids=(object_id,), types=())
 
 
 def _headers(page: Page) -> dict[str, str]:
@@ -134,12 +141,7 @@ def get_object(
     request: Request, collection_id: str, object_id: str, node: NodeDep, caller: Caller
 ) -> TaxiiResponse:
     query = object_query(request)
-    query = ObjectQuery(
-        ids=(object_id,),
-        spec_versions=query.spec_versions,
-        versions=query.versions,
-        added_after=query.added_after,
-    )
+    query = _one_object(query, object_id)
     page = _read(request, node, caller, collection_id, query)
     if not page.items and "next" not in request.query_params:
         raise NotFound(f"no object {object_id} in this collection")
@@ -153,9 +155,7 @@ def delete_object(
     reader, actor = caller
     where = reach(node.db, reader, collection_id)
     query = object_query(request, default_version="all")
-    query = ObjectQuery(
-        ids=(object_id,), spec_versions=query.spec_versions, versions=query.versions
-    )
+    query = replace(_one_object(query, object_id), added_after=None)
     objects.delete(node.db, reader, actor, where, query)
     return TaxiiResponse(b"", status_code=200)
 
@@ -165,12 +165,7 @@ def versions(
     request: Request, collection_id: str, object_id: str, node: NodeDep, caller: Caller
 ) -> TaxiiResponse:
     query = object_query(request, default_version="all")
-    query = ObjectQuery(
-        ids=(object_id,),
-        spec_versions=query.spec_versions,
-        added_after=query.added_after,
-        versions=query.versions,
-    )
+    query = _one_object(query, object_id)
     page = _read(request, node, caller, collection_id, query, with_body=False)
     if not page.items and "next" not in request.query_params:
         raise NotFound(f"no object {object_id} in this collection")
