@@ -35,6 +35,12 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self._checkpointer: Checkpointer | None = None
         self._checkpointer_lock = threading.Lock()
+        # The file a background checkpointer keeps in shape; none for in-memory databases.
+        self._sqlite_file = (
+            parsed.database
+            if self.is_sqlite and parsed.database not in (None, "", ":memory:")
+            else None
+        )
         if self.is_sqlite:
             self.engine = self._sqlite_engine(parsed.database)
         elif parsed.get_backend_name() == "postgresql":
@@ -79,11 +85,10 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """The writer's transaction: one at a time on the node, committed whole or not at all."""
-        if self.is_sqlite and self._checkpointer is None:
-            path = make_url(self.url).database
+        if self._sqlite_file and self._checkpointer is None:
             with self._checkpointer_lock:
-                if self._checkpointer is None and path and path != ":memory:":
-                    self._checkpointer = Checkpointer(path)
+                if self._checkpointer is None and self._sqlite_file:
+                    self._checkpointer = Checkpointer(self._sqlite_file)
         with self.engine.connect() as connection:
             connection = connection.execution_options(writer=True)
             with connection.begin():
