@@ -11,7 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trustbubble.domain.stix import Problem, check_object, object_version
+from trustbubble.domain.stix import (
+    Problem,
+    check_object,
+    inspect_object,
+    object_version,
+    object_version_us,
+    parse_timestamp,
+)
 
 
 def _shared_dir() -> Path:
@@ -460,6 +467,25 @@ def test_object_version_is_modified_then_created_then_none() -> None:
     )
     assert object_version({"created": "2017-01-20T00:00:00.000Z"}) == "2017-01-20T00:00:00.000Z"
     assert object_version({"type": "ipv4-addr", "value": "10.0.0.1"}) is None
+
+
+def test_inspect_object_hands_back_the_timestamps_it_parsed() -> None:
+    obj = indicator(modified="2015-01-01T00:00:00.123456Z")
+    problems, times = inspect_object(obj, 0)
+    assert problems == []
+    assert times["modified"] == parse_timestamp("2015-01-01T00:00:00.123456Z")
+    assert times["valid_from"] == parse_timestamp(obj["valid_from"])
+    assert object_version_us(obj, times) == times["modified"]
+    assert inspect_object("indicator", 0)[0] == check_object("indicator", 0)
+
+
+def test_object_version_us_parses_what_the_checks_did_not() -> None:
+    # An SCO does not define `created`: the checks leave it alone, the version still reads it.
+    sco = {"type": "ipv4-addr", "id": f"ipv4-addr--{SCO_UUID}", "value": "10.0.0.1"}
+    assert object_version_us(sco, {}) == 0
+    sco["created"] = "2017-01-20T00:00:00.000Z"
+    assert object_version_us(sco, inspect_object(sco, 0)[1]) == parse_timestamp(sco["created"])
+    assert object_version_us({"modified": "", "created": "2017-01-20T00:00:00.000Z"}, {}) == 0
 
 
 STIX_KEYS = st.sampled_from(

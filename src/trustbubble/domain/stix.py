@@ -33,7 +33,15 @@ from trustbubble.domain.stix_properties import (
 from trustbubble.domain.stix_rules import rules_for
 from trustbubble.domain.timestamps import format_timestamp, parse_timestamp
 
-__all__ = ["Problem", "check_object", "format_timestamp", "object_version", "parse_timestamp"]
+__all__ = [
+    "Problem",
+    "check_object",
+    "format_timestamp",
+    "inspect_object",
+    "object_version",
+    "object_version_us",
+    "parse_timestamp",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +71,22 @@ def object_version(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
+def object_version_us(obj: Mapping[str, Any], times: Mapping[str, int]) -> int:
+    """`object_version` in microseconds, 0 when there is none; `times` are those already parsed.
+
+    A version the checks did not parse (a `modified` that the object's type does not define) is
+    parsed here, and raises ValueError when it is not a timestamp.
+    """
+    for name in ("modified", "created"):
+        value = obj.get(name)
+        if isinstance(value, str):
+            if not value:
+                return 0
+            parsed = times.get(name)
+            return parse_timestamp(value) if parsed is None else parsed
+    return 0
+
+
 def _stamp(
     path: str, value: Any, out: Reasons, times: dict[str, int], seen: dict[str, int]
 ) -> None:
@@ -85,8 +109,18 @@ def _stamp(
 
 def check_object(obj: object, index: int) -> list[Problem]:
     """All problems of one STIX 2.1 object; [] when it is valid."""
+    return inspect_object(obj, index)[0]
+
+
+def inspect_object(obj: object, index: int) -> tuple[list[Problem], dict[str, int]]:
+    """`check_object`, and the timestamps it parsed (microseconds by property name).
+
+    The ingest path stores the version in microseconds: handing back what the checks parsed spares
+    parsing it a second time.
+    """
+    times: dict[str, int] = {}
     if not isinstance(obj, dict):
-        return [Problem(index, None, "", f"must be a JSON object, not {json_type(obj)}")]
+        return [Problem(index, None, "", f"must be a JSON object, not {json_type(obj)}")], times
     out: Reasons = []
     rules, object_type = rules_for(obj, out)
 
@@ -105,7 +139,6 @@ def check_object(obj: object, index: int) -> list[Problem]:
             out.append((name, f"missing required property '{name}'"))
 
     checks, stamps = rules.checks, rules.stamps
-    times: dict[str, int] = {}
     seen: dict[str, int] = {}
     for key, value in obj.items():
         if key in stamps:
@@ -129,6 +162,6 @@ def check_object(obj: object, index: int) -> list[Problem]:
         rules.cross_check(obj, out)
 
     if not out:
-        return []
+        return [], times
     shown_id = object_id if isinstance(object_id, str) and 0 < len(object_id) <= 300 else None
-    return [Problem(index, shown_id, path, reason) for path, reason in out]
+    return [Problem(index, shown_id, path, reason) for path, reason in out], times

@@ -18,9 +18,10 @@ from trustbubble.domain.access import Reader
 from trustbubble.domain.errors import Forbidden, NotFound
 from trustbubble.domain.stix import (
     Problem,
-    check_object,
     format_timestamp,
+    inspect_object,
     object_version,
+    object_version_us,
     parse_timestamp,
 )
 from trustbubble.domain.tlp import (
@@ -113,24 +114,25 @@ def _version_text(obj: dict[str, Any]) -> str:
 
 def prepare(obj: Any, index: int, default_tlp: TlpLevel) -> NewVersion | StatusDetail:
     """A valid object ready to store, or the failure naming what is wrong with it."""
-    problems = check_object(obj, index) or _recipient_problems(obj, index)
+    problems, times = inspect_object(obj, index)
+    if not problems:
+        problems = _recipient_problems(obj, index)
     if problems:
         object_id = problems[0].object_id or f"(object {index} without an id)"
         version = _version_text(obj) if isinstance(obj, dict) else ""
         return StatusDetail(object_id, version, _explain(problems))
-    stamp = object_version(obj)
     level = level_of(obj, default_tlp)
     body = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
     return NewVersion(
-        index=index,
-        id=obj["id"],
-        type=obj["type"],
-        spec_version=obj.get("spec_version", "2.1"),
-        version=parse_timestamp(stamp) if stamp else 0,
-        tlp=level,
-        recipients=red_recipients(obj) if level is TlpLevel.RED else frozenset(),
-        digest=hashlib.sha256(body).hexdigest(),
-        body=body,
+        index,
+        obj["id"],
+        obj["type"],
+        obj.get("spec_version", "2.1"),
+        object_version_us(obj, times),  # the checks parsed it already
+        level,
+        red_recipients(obj) if level is TlpLevel.RED else frozenset(),
+        hashlib.sha256(body).hexdigest(),
+        body,
     )
 
 

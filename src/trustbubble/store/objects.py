@@ -28,9 +28,13 @@ from trustbubble.store.tables import objects, red_recipients
 _CHUNK = 500  # bound parameters per IN list, well under SQLite's limit
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NewVersion:
-    """One valid object version ready to store; `index` is its place in the envelope."""
+    """One valid object version ready to store; `index` is its place in the envelope.
+
+    Not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__, which
+    cost 0.9 of the 10 µs of preparing an object on the ingest path. Nothing changes one.
+    """
 
     index: int
     id: str
