@@ -10,10 +10,14 @@ from fastapi import FastAPI
 from trustbubble import __version__
 from trustbubble.api import errors
 from trustbubble.api.node import Node
+from trustbubble.api.platform import account, pages
 from trustbubble.api.taxii import collections, discovery, objects
 from trustbubble.services.accounts import Authenticator
 from trustbubble.settings import Settings
 from trustbubble.store.database import Database
+from trustbubble.web import install as install_web
+from trustbubble.web.errors import page_error
+from trustbubble.web.headers import SecurityHeaders
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -40,8 +44,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         docs_url=None,
         redoc_url=None,
     )
-    errors.install(app)
-    app.include_router(discovery.router)
-    app.include_router(collections.router)
-    app.include_router(objects.router)
+    errors.install(app, page_error)
+    app.add_middleware(SecurityHeaders)
+    for router in (discovery.router, collections.router, objects.router):
+        app.include_router(router)
+    for router in (pages.router, account.router):
+        app.include_router(router)
+    install_web(app)
     return app

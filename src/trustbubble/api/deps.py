@@ -13,7 +13,10 @@ from trustbubble.api.taxii.media import check_accept
 from trustbubble.domain.access import Reader
 from trustbubble.domain.accounts import User
 from trustbubble.domain.errors import Unauthenticated
-from trustbubble.services import accounts
+from trustbubble.services import accounts, sessions
+
+# The browser session's cookie, set by the web UI's sign-in.
+SESSION_COOKIE = "tb_session"
 
 
 async def get_node(request: Request) -> Node:
@@ -71,6 +74,20 @@ def optional_reader(request: Request, node: NodeDep) -> tuple[Reader, str]:
         return Reader.anonymous(), "anonymous"
     return accounts.reader_for(node.db, user), user.email
 
+
+def platform_user(request: Request, node: NodeDep) -> User:
+    """TAXII's credentials, or for reads a signed-in browser's session cookie."""
+    user = authenticate(request, node)
+    if user is None and request.method in ("GET", "HEAD"):
+        cookie = request.cookies.get(SESSION_COOKIE)
+        session = sessions.session_for(node.db, cookie) if cookie else None
+        user = session.user if session else None
+    if user is None:
+        raise Unauthenticated("this resource needs credentials")
+    return user
+
+
+PlatformUser = Annotated[User, Depends(platform_user)]
 
 Caller = Annotated[tuple[Reader, str], Depends(optional_reader)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +18,7 @@ from trustbubble.domain.errors import (
     Invalid,
     NotFound,
     TooLarge,
+    TooManyAttempts,
     Unauthenticated,
 )
 
@@ -29,6 +31,7 @@ _STATUS: list[tuple[type[DomainError], int, str]] = [
     (NotAcceptable, 406, "Not acceptable"),
     (Conflict, 409, "Conflict"),
     (TooLarge, 413, "Request too large"),
+    (TooManyAttempts, 429, "Too many attempts"),
     (UnsupportedMediaType, 415, "Unsupported media type"),
     (Invalid, 400, "Bad request"),
 ]
@@ -36,32 +39,54 @@ _STATUS: list[tuple[type[DomainError], int, str]] = [
 CHALLENGE = 'Basic realm="TrustBubble", charset="UTF-8", Bearer realm="TrustBubble"'
 
 
-def error_response(status: int, title: str, description: str) -> Response:
-    headers = {"WWW-Authenticate": CHALLENGE} if status == 401 else None
+# Renders an error for a person in a browser: (request, status, title, description, headers).
+PageError = Callable[[Request, int, str, str, dict[str, str]], Response]
+
+# Paths answered in JSON; every other path is a web page and gets an HTML error when the web UI
+# is installed.
+MACHINE_PREFIXES = ("/taxii2", "/api/", "/openapi.json", "/static/")
+
+
+def error_response(
+    status: int, title: str, description: str, headers: dict[str, str] | None = None
+) -> Response:
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = CHALLENGE
     body = {"title": title, "description": description, "http_status": str(status)}
-    return TaxiiResponse(body, status_code=status, headers=headers)
+    return TaxiiResponse(body, status_code=status, headers=headers or None)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, page_error: PageError | None = None) -> None:
+    def answer(
+        request: Request, status: int, title: str, description: str, headers: dict[str, str]
+    ) -> Response:
+        if page_error is not None and not request.url.path.startswith(MACHINE_PREFIXES):
+            return page_error(request, status, title, description, headers)
+        return error_response(status, title, description, headers)
+
     @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, error: DomainError) -> Response:
+    async def domain_error(request: Request, error: DomainError) -> Response:
+        headers = {}
+        if isinstance(error, TooManyAttempts):
+            headers["Retry-After"] = str(error.retry_after)
         for kind, status, title in _STATUS:
             if isinstance(error, kind):
-                return error_response(status, title, error.message)
-        return error_response(400, "Bad request", error.message)
+                return answer(request, status, title, error.message, headers)
+        return answer(request, 400, "Bad request", error.message, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, error: RequestValidationError) -> Response:
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
-        return error_response(400, "Bad request", problems)
+        return answer(request, 400, "Bad request", problems, {})
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, error: HTTPException) -> Response:
-        return error_response(error.status_code, str(error.detail), str(error.detail))
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        return answer(request, error.status_code, str(error.detail), str(error.detail), {})
 
     @app.exception_handler(Exception)
-    async def crash(_request: Request, error: Exception) -> Response:
+    async def crash(request: Request, error: Exception) -> Response:
         log.exception("unhandled error", exc_info=error)
-        return error_response(500, "Internal error", "the node failed; the error is logged")
+        return answer(request, 500, "Internal error", "the node failed; the error is logged", {})

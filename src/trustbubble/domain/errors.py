@@ -38,3 +38,11 @@ class Invalid(DomainError):
 
 class TooLarge(DomainError):
     """A request body over the configured maximum."""
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed attempts in a short time; `retry_after` says how many seconds to wait."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

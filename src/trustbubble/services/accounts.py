@@ -171,6 +171,10 @@ class Authenticator:
                 if owner.email != email:
                     raise Unauthenticated("this API token belongs to another user")
                 return owner
+        return self.password(email, password, method="basic")
+
+    def password(self, email: str, password: str, method: str) -> User:
+        """E-mail and password only; `method` (basic, web) goes to the audit log."""
         with self.db.read() as conn:
             found = store.user_by_email(conn, email)
         if found is None:
@@ -191,7 +195,7 @@ class Authenticator:
                     self._verified.clear()
                 self._verified[key] = (now, user.id)
             with self.db.write() as conn:
-                audit.record(conn, email, "login", user.id, method="basic")
+                audit.record(conn, email, "login", user.id, method=method)
         return user
 
     def bearer(self, secret: str) -> User:

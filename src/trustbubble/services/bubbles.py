@@ -132,7 +132,7 @@ def _owner_check(conn: Connection, actor: User, bubble: Bubble) -> None:
 
 def invite(db: Database, actor: User, bubble_id: str, org_name: str, role: BubbleRole) -> None:
     with db.write() as conn:
-        bubble = _visible_bubble(conn, actor, bubble_id)
+        bubble = visible_bubble(conn, actor, bubble_id)
         _owner_check(conn, actor, bubble)
         org = org_named(conn, org_name)
         current = store.membership(conn, bubble.id, org.id)
@@ -167,7 +167,7 @@ def respond(db: Database, actor: User, bubble_id: str, accept: bool) -> None:
 
 def leave(db: Database, actor: User, bubble_id: str) -> None:
     with db.write() as conn:
-        bubble = _visible_bubble(conn, actor, bubble_id)
+        bubble = visible_bubble(conn, actor, bubble_id)
         if actor.role is not UserRole.ADMIN:
             raise Forbidden("only an admin of the organization may leave a bubble")
         roles = store.active_roles(conn, bubble.id)
@@ -182,7 +182,7 @@ def leave(db: Database, actor: User, bubble_id: str) -> None:
 
 def change_role(db: Database, actor: User, bubble_id: str, org_name: str, role: BubbleRole) -> None:
     with db.write() as conn:
-        bubble = _visible_bubble(conn, actor, bubble_id)
+        bubble = visible_bubble(conn, actor, bubble_id)
         _owner_check(conn, actor, bubble)
         org = org_named(conn, org_name)
         roles = store.active_roles(conn, bubble.id)
@@ -200,7 +200,7 @@ def change_role(db: Database, actor: User, bubble_id: str, org_name: str, role: 
         audit.record(conn, actor.email, "membership.role", bubble.id, org=org.id, role=role.value)
 
 
-def _visible_bubble(conn: Connection, actor: User, bubble_id: str) -> Bubble:
+def visible_bubble(conn: Connection, actor: User, bubble_id: str) -> Bubble:
     bubble = store.bubble_by_id(conn, bubble_id)
     if bubble is None:
         raise NotFound(f"no bubble {bubble_id}")

@@ -142,3 +142,21 @@ def set_state(
         .where(memberships.c.bubble_id == bubble_id, memberships.c.org_id == org_id)
         .values(state=state.value, responded=at)
     )
+
+
+def invitations_of(conn: Connection, org_id: str) -> list[tuple[Membership, Bubble]]:
+    """Open invitations of one organization, oldest first, with their bubbles."""
+    rows = conn.execute(
+        select(memberships)
+        .where(
+            memberships.c.org_id == org_id,
+            memberships.c.state == MembershipState.INVITED.value,
+        )
+        .order_by(memberships.c.invited)
+    )
+    found = []
+    for membership_row in [_membership(row) for row in rows]:
+        bubble = bubble_by_id(conn, membership_row.bubble_id)
+        if bubble is not None:
+            found.append((membership_row, bubble))
+    return found

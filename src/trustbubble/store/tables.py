@@ -94,6 +94,28 @@ api_tokens = Table(
     Column("revoked", Timestamp(), nullable=True),
 )
 
+# Browser sessions of the web UI. Like API tokens, only the SHA-256 of the cookie is stored.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created", Timestamp(), nullable=False),
+    Column("last_used", Timestamp(), nullable=False),
+)
+
+# Failed sign-ins in the last minutes, per e-mail and per client address, shared by every worker
+# process, so the web form can slow down password guessing.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False),
+    Column("at", Timestamp(), nullable=False),
+    Index(None, "key", "at"),
+)
+
 bubbles = Table(
     "bubbles",
     metadata,

@@ -1,0 +1,20 @@
+"""The web UI: server-rendered pages (Jinja2, htmx), static files vendored in the package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from trustbubble.web.pages import account, auth, bubbles, dashboard
+
+HERE = Path(__file__).parent
+
+
+def install(app: FastAPI) -> None:
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for pages in (auth, dashboard, bubbles, account):
+        app.include_router(pages.router)
