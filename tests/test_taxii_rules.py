@@ -95,3 +95,57 @@ def test_red_recipients_that_are_not_identities_are_refused(
     assert status["failure_count"] == 1
     assert "recipients[0]" in status["failures"][0]["message"]
     assert "is not an identity id" in status["failures"][0]["message"]
+
+
+def test_the_status_lists_each_version_as_manifests_show_it_and_reads_back_the_same(
+    client: TestClient, member: Member
+) -> None:
+    def indicator(number: int, stamp: str, **more: str) -> dict[str, str]:
+        return {
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": f"indicator--26ffb872-1dd9-446e-b6f5-d58527e5b5{number:02d}",
+            "created": stamp,
+            "modified": stamp,
+            "pattern": "[ipv4-addr:value = '198.51.100.7']",
+            "pattern_type": "stix",
+            "valid_from": stamp,
+            **more,
+        }
+
+    address = {"type": "ipv4-addr", "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd"}
+    stamps = {  # version text -> the version TAXII shows
+        "2020-04-06T20:03:48.000Z": "2020-04-06T20:03:48.000Z",
+        "2020-04-06T20:03:48.123456Z": "2020-04-06T20:03:48.123456Z",
+        "2020-04-06T20:03:48.120000Z": "2020-04-06T20:03:48.120Z",
+        "2020-04-06T20:03:48.123456789Z": "2020-04-06T20:03:48.123456Z",
+        "2016-12-31T23:59:60.500Z": "2017-01-01T00:00:00.500Z",
+    }
+    versioned = [indicator(n, stamp) for n, stamp in enumerate(stamps)]
+    objects = [
+        *versioned,
+        {**address, "value": "198.51.100.3"},  # unversioned
+        # An SCO does not define `created`: unchecked, but it still versions the object.
+        {
+            **address,
+            "id": address["id"][:-2] + "ee",
+            "value": "198.51.100.4",
+            "created": "2020-01-01T00:00:00Z",
+        },
+        versioned[0],  # a duplicate
+        indicator(0, "2020-04-06T20:03:48.000Z", name="other content"),  # a conflict
+        {"type": "indicator", "id": 'indicator--"é'},
+    ]
+    response = client.post(
+        member.objects_url, headers=member.post_headers, content=orjson.dumps({"objects": objects})
+    )
+    assert response.status_code == 202
+    status = response.json()
+    shown = [*stamps.values(), "", "2020-01-01T00:00:00.000Z", next(iter(stamps.values()))]
+    assert [s["version"] for s in status["successes"]] == shown
+    assert [s["id"] for s in status["successes"]] == [o["id"] for o in objects[:8]]
+    assert [f["id"] for f in status["failures"]] == ['indicator--"é', versioned[0]["id"]]
+    # Byte for byte what orjson writes of the resource, and what the status endpoint serves.
+    assert response.content == orjson.dumps(status)
+    again = client.get(f"/taxii2/bubbles/status/{status['id']}/", headers=member.headers)
+    assert again.content == response.content

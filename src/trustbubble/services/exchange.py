@@ -69,7 +69,7 @@ def import_objects(
     for start in range(0, len(items), ENVELOPE):
         chunk = items[start : start + ENVELOPE]
         status = objects.add_envelope(db, reader, actor or user.email, where, chunk)
-        summary.stored += len(status.successes) - status.duplicate_count
+        summary.stored += status.success_count - status.duplicate_count
         summary.duplicates += status.duplicate_count
         summary.failures.extend(f"{d.message}" if d.message else f"{d.id}" for d in status.failures)
         advance(len(chunk))

@@ -22,18 +22,35 @@ class StoredStatus:
     failures: list[dict[str, Any]]
 
 
-def insert_status(conn: Connection, status: StoredStatus) -> None:
+@dataclass(frozen=True, slots=True)
+class NewStatus:
+    """A status to store, its lists already encoded (JSON arrays of TAXII status details).
+
+    The caller encodes them once, for this row and its response alike.
+    """
+
+    id: str
+    collection_id: str
+    user_id: str
+    created: datetime
+    success_count: int
+    failure_count: int
+    successes: bytes
+    failures: bytes
+
+
+def insert_status(conn: Connection, status: NewStatus) -> None:
     conn.execute(
         insert(statuses).values(
             id=status.id,
             collection_id=status.collection_id,
             user_id=status.user_id,
             created=status.created,
-            total_count=len(status.successes) + len(status.failures),
-            success_count=len(status.successes),
-            failure_count=len(status.failures),
-            successes=orjson.dumps(status.successes),
-            failures=orjson.dumps(status.failures),
+            total_count=status.success_count + status.failure_count,
+            success_count=status.success_count,
+            failure_count=status.failure_count,
+            successes=status.successes,
+            failures=status.failures,
         )
     )
 

@@ -109,14 +109,14 @@ async def add_objects(
     check_content_type(request)
     body = await _bounded_body(request, node.settings.max_content_length)
 
-    def work() -> dict[str, object]:
+    def work() -> bytes:
         try:
             envelope = orjson.loads(body)
         except orjson.JSONDecodeError as error:
             raise Invalid("body", f"not valid JSON ({error})") from None
         if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
             raise Invalid("body", "a TAXII envelope is a JSON object with an 'objects' list")
-        return objects.add_envelope(node.db, reader, actor, where, envelope["objects"]).to_json()
+        return objects.add_envelope(node.db, reader, actor, where, envelope["objects"]).encode()
 
     return TaxiiResponse(await run_in_threadpool(work), status_code=202)
 
