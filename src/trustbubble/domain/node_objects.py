@@ -1,9 +1,10 @@
-"""STIX objects the node itself serves: the definition of our RED recipients extension."""
+"""STIX objects the node itself serves: the definitions of its RED and incident extensions."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from trustbubble.domain.incidents import INCIDENT_EXTENSION_ID
 from trustbubble.domain.tlp import RED_RECIPIENTS_EXTENSION_ID, TLP2_MARKING_IDS, TlpLevel
 
 # The identity of the TrustBubble project, author of the extension definitions it publishes.
@@ -42,7 +43,35 @@ RED_RECIPIENTS_EXTENSION: dict[str, Any] = {
     "object_marking_refs": [TLP2_MARKING_IDS[TlpLevel.CLEAR]],
 }
 
-NODE_OBJECTS: tuple[dict[str, Any], ...] = (PROJECT_IDENTITY, RED_RECIPIENTS_EXTENSION)
+INCIDENT_EXTENSION: dict[str, Any] = {
+    "type": "extension-definition",
+    "spec_version": "2.1",
+    "id": INCIDENT_EXTENSION_ID,
+    "created_by_ref": PROJECT_IDENTITY_ID,
+    "created": "2026-11-27T00:00:00.000Z",
+    "modified": "2026-11-27T00:00:00.000Z",
+    "name": "TrustBubble incident against critical infrastructure",
+    "description": (
+        "Adds to an incident what a critical-infrastructure report needs: status (suspected, "
+        "confirmed, contained, recovered), started and ended, sectors (STIX industry-sector-ov), "
+        "country (ISO 3166 alpha-2), attack_type (ransomware, ddos, data-theft, wiper, phishing, "
+        "supply-chain, other), human_impact (patients_affected, services_disrupted, "
+        "care_delayed, care_diverted, records_exposed, downtime_hours), technical_impact, "
+        "suspected_actor with actor_confidence (0 to 100), and norms: the letters (a to k) of "
+        "the UN GGE 2015 norms the incident touches. Sources are the incident's "
+        "external_references named 'source'."
+    ),
+    "schema": "https://trustbubble.example/extensions/incident/v1",
+    "version": "1.0.0",
+    "extension_types": ["property-extension"],
+    "object_marking_refs": [TLP2_MARKING_IDS[TlpLevel.CLEAR]],
+}
+
+NODE_OBJECTS: tuple[dict[str, Any], ...] = (
+    PROJECT_IDENTITY,
+    RED_RECIPIENTS_EXTENSION,
+    INCIDENT_EXTENSION,
+)
 
 
 def organization_identity(

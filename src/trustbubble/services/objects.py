@@ -16,6 +16,8 @@ from sqlalchemy import Connection
 
 from trustbubble.domain.access import Reader
 from trustbubble.domain.errors import Forbidden, NotFound
+from trustbubble.domain.incidents import facts_of
+from trustbubble.domain.observables import OBSERVABLE_HOLDERS, observables_of
 from trustbubble.domain.stix import (
     Problem,
     format_timestamp,
@@ -143,17 +145,20 @@ def prepare(obj: Any, index: int, default_tlp: TlpLevel) -> NewVersion | StatusD
         version = _version_text(obj) if isinstance(obj, dict) else ""
         return StatusDetail(object_id, version, _explain(problems))
     level = level_of(obj, default_tlp)
+    kind = obj["type"]
     body = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
     return NewVersion(
         index,
         obj["id"],
-        obj["type"],
+        kind,
         obj.get("spec_version", "2.1"),
         object_version_us(obj, times),  # the checks parsed it already
         level,
         red_recipients(obj) if level is TlpLevel.RED else frozenset(),
         hashlib.sha256(body).hexdigest(),
         body,
+        facts_of(obj, default_tlp) if kind == "incident" else None,
+        observables_of(obj) if kind in OBSERVABLE_HOLDERS else frozenset(),
     )
 
 

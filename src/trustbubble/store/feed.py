@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, Text, cast, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Text,
+    and_,
+    cast,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 
 from trustbubble.domain.access import ReadGrant
 from trustbubble.domain.tlp import TlpLevel
 from trustbubble.store.objects import readable
 from trustbubble.store.tables import objects
+
+# Where a reader looks across bubbles: each bubble they may read with its grant, or None for the
+# public view, which is every CLEAR object of the node.
+Scope = Sequence[tuple[str, ReadGrant]] | None
+
+
+def in_scope(scope: Scope) -> ColumnElement[bool]:
+    if scope is None:
+        return objects.c.tlp == literal_column("0")
+    if not scope:
+        return false()
+    return or_(*(and_(objects.c.collection_id == cid, readable(grant)) for cid, grant in scope))
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,15 @@ from sqlalchemy import (
 )
 
 from trustbubble.domain.access import ReadGrant
+from trustbubble.domain.incidents import IncidentFacts
 from trustbubble.domain.tlp import TlpLevel
-from trustbubble.store.tables import objects, red_recipients
+from trustbubble.store.tables import (
+    incident_facts,
+    incident_sectors,
+    objects,
+    observables,
+    red_recipients,
+)
 
 _CHUNK = 500  # bound parameters per IN list, well under SQLite's limit
 
@@ -45,6 +52,10 @@ class NewVersion:
     recipients: frozenset[str]
     digest: str
     body: bytes
+    # What the incident list, the observatory and correlation index (domain/incidents.py,
+    # domain/observables.py), worked out before the writer's transaction.
+    facts: IncidentFacts | None = None
+    observables: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(slots=True)
@@ -136,6 +147,9 @@ def insert_versions(
     base = max(now_us, last + 1)
     rows: list[tuple[object, ...]] = []
     recipient_rows: list[tuple[int, str]] = []
+    observable_rows: list[tuple[int, str, str]] = []
+    fact_rows: list[tuple[object, ...]] = []
+    sector_rows: list[tuple[int, str]] = []
     for offset, version in enumerate(outcome.stored):
         added = base + offset
         rows.append(
@@ -155,11 +169,21 @@ def insert_versions(
             )
         )
         recipient_rows.extend((added, identity) for identity in version.recipients)
+        observable_rows.extend((added, kind, value) for kind, value in version.observables)
+        if version.facts is not None:
+            fact_rows.append(_fact_row(added, version.facts))
+            sector_rows.extend((added, sector) for sector in version.facts.sectors)
     # The driver's executemany with plain tuples: SQLAlchemy's per-row parameter processing
     # cost as much as the insert itself (DESIGN.md: insert in bulk).
     _bulk_insert(conn, objects, _OBJECT_COLUMNS, rows)
     if recipient_rows:
         _bulk_insert(conn, red_recipients, ("object_added", "identity_id"), recipient_rows)
+    if observable_rows:
+        _bulk_insert(conn, observables, ("object_added", "kind", "value"), observable_rows)
+    if fact_rows:
+        _bulk_insert(conn, incident_facts, _FACT_COLUMNS, fact_rows)
+        if sector_rows:
+            _bulk_insert(conn, incident_sectors, ("object_added", "sector"), sector_rows)
     return outcome
 
 
@@ -196,6 +220,42 @@ def _known_versions(conn: Connection, collection_id: str, ids: Sequence[str]) ->
             flags = (bool(is_latest), bool(is_first))
             known.setdefault(object_id, {})[version] = (digest, added, *flags)
     return known
+
+
+_FACT_COLUMNS = (
+    "object_added",
+    "started",
+    "month",
+    "status",
+    "country",
+    "attack_type",
+    "patients_affected",
+    "services_disrupted",
+    "care_delayed",
+    "care_diverted",
+    "records_exposed",
+    "downtime_hours",
+    "norms",
+)
+
+
+def _fact_row(added: int, facts: IncidentFacts) -> tuple[object, ...]:
+    human = facts.human
+    return (
+        added,
+        facts.started,
+        facts.month,
+        facts.status,
+        facts.country,
+        facts.attack_type,
+        human.patients_affected,
+        human.services_disrupted,
+        human.care_delayed,
+        human.care_diverted,
+        human.records_exposed,
+        human.downtime_hours,
+        "".join(facts.norms),
+    )
 
 
 _OBJECT_COLUMNS = (

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -173,6 +174,58 @@ objects = Table(
         sqlite_where=text("tlp = 0"),
         postgresql_where=text("tlp = 0"),
     ),
+)
+
+
+# The key of a stored version, for the tables that describe one: rows go when it goes.
+def _version_key(primary_key: bool = False) -> Column[int]:
+    return Column(
+        "object_added",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("objects.added", ondelete="CASCADE"),
+        primary_key=primary_key,
+        nullable=False,
+    )
+
+
+# What the incident list and the observatory count, one row per stored incident version, read
+# from our incident extension (or, for a plain STIX incident, from what it has). Readers reach
+# these rows only through a join to `objects` and the access policy's WHERE clause.
+incident_facts = Table(
+    "incident_facts",
+    metadata,
+    _version_key(primary_key=True),
+    Column("started", BigInteger, nullable=False),  # microseconds since the epoch
+    Column("month", String(7), nullable=False),  # YYYY-MM of started, for the charts
+    Column("status", String(12), nullable=True),
+    Column("country", String(2), nullable=True),
+    Column("attack_type", String(20), nullable=True),
+    Column("patients_affected", BigInteger, nullable=False),
+    Column("services_disrupted", BigInteger, nullable=False),
+    Column("care_delayed", Boolean, nullable=False),
+    Column("care_diverted", Boolean, nullable=False),
+    Column("records_exposed", BigInteger, nullable=False),
+    Column("downtime_hours", Float, nullable=False),
+    Column("norms", String(11), nullable=False),  # the letters, as "gh"
+    Index(None, "started"),
+)
+
+incident_sectors = Table(
+    "incident_sectors",
+    metadata,
+    _version_key(primary_key=True),
+    Column("sector", String(40), primary_key=True),
+)
+
+# Observable values held by stored versions (domain/observables.py), for correlation.
+observables = Table(
+    "observables",
+    metadata,
+    _version_key(),
+    Column("kind", String(20), nullable=False),
+    Column("value", String(2048), nullable=False),
+    Index(None, "value"),
+    Index(None, "object_added"),
 )
 
 # The recipients named on RED objects (our property extension), one row per identity.
