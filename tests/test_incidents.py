@@ -84,7 +84,7 @@ def test_red_names_its_recipients_in_our_extension() -> None:
         ({"started": "last tuesday"}, "started", "not a date"),
         ({"ended": "2026-03-01"}, "ended", "before the start"),
         ({"status": "over"}, "status", "use one of suspected"),
-        ({"country": "France"}, "country", "at most 2"),
+        ({"country": "France"}, "country", "alpha-2 code such as FR"),
         ({"country": "F1"}, "country", "alpha-2"),
         ({"attack_type": "hack"}, "attack_type", "ransomware"),
         ({"sectors": ["hospitals"]}, "sectors", "industry sector"),

@@ -214,7 +214,7 @@ def read_report(data: Mapping[str, Any]) -> IncidentReport:
     for norm in norms:
         if len(norm) != 1 or norm not in NORM_LETTERS:
             raise Invalid("norms", f"{norm!r} is not a UN GGE norm letter (a to k)")
-    country = _text(data, "country", required=True, most=2).upper()
+    country = _text(data, "country", required=True, most=100).upper()
     if len(country) != 2 or not country.isalpha():
         raise Invalid("country", f"{country!r} is not an ISO 3166 alpha-2 code such as FR")
     confidence_text = data.get("actor_confidence")

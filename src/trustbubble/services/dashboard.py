@@ -85,6 +85,7 @@ def dashboard(db: Database, user: User, recent: int = 20) -> Dashboard:
 @dataclass(frozen=True, slots=True)
 class Member:
     organization: str
+    identity_id: str
     kind: str
     country: str
     role: str
@@ -133,6 +134,7 @@ def bubble_page(db: Database, user: User, bubble_id: str) -> BubblePage:
         members=[
             Member(
                 orgs[m.org_id].name,
+                orgs[m.org_id].identity_id,
                 orgs[m.org_id].kind.value,
                 orgs[m.org_id].country,
                 m.role.value,

@@ -11,13 +11,15 @@ import orjson
 
 from trustbubble.domain.access import Reader
 from trustbubble.domain.errors import Invalid, NotFound
+from trustbubble.domain.observables import query_values
 from trustbubble.domain.timestamps import format_timestamp
 from trustbubble.domain.tlp import MARKING_LEVELS, TlpLevel, marking_refs
 from trustbubble.services import audit
-from trustbubble.services.bubbles import CollectionAccess, collection_access
+from trustbubble.services.bubbles import CollectionAccess, collection_access, collections_for
 from trustbubble.services.objects import version_label
 from trustbubble.store import feed as store
 from trustbubble.store import objects as object_store
+from trustbubble.store import observables as observable_store
 from trustbubble.store.database import Database
 from trustbubble.store.feed import FeedFilter, FeedRow
 
@@ -54,13 +56,14 @@ def feed_filter(
     return FeedFilter(
         types=tuple(sorted({t.strip().lower() for t in types if t.strip()})),
         levels=tuple(sorted({TlpLevel.parse(t) for t in tlps if t.strip()})),
-        added_from=_day_us(since, "since", 0),
-        added_until=_day_us(until, "until", 1),
+        added_from=day_start(since, "since", 0),
+        added_until=day_start(until, "until", 1),
         text=text.strip()[:200],
     )
 
 
-def _day_us(text: str, field: str, shift_days: int) -> int | None:
+def day_start(text: str, field: str, shift_days: int) -> int | None:
+    """The start of a day typed as YYYY-MM-DD, shifted by whole days, in microseconds."""
     if not text.strip():
         return None
     try:
@@ -170,6 +173,19 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class Holder:
+    """An object holding an observable value, in a bubble the reader may read."""
+
+    bubble_id: str
+    id: str
+    type: str
+    title: str
+    tlp: str
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectPage:
     bubble_id: str
     bubble_name: str
@@ -181,6 +197,8 @@ class ObjectPage:
     version: str
     versions: list[Version]
     links: list[Link]
+    observables: list[tuple[str, str]]
+    also_seen_in: list[Holder]  # other objects holding one of its values, that the reader may read
     object: dict[str, Any]
 
 
@@ -216,6 +234,10 @@ def object_page(
     obj = orjson.loads(chosen[4])
     level = TlpLevel(chosen[3])
     found, sensitive = _links(db, access, object_id, links)
+    with db.read() as conn:
+        values = observable_store.values_of(conn, chosen[0])
+    seen = [h for h in _holders(db, reader, [v for _, v in values]) if h[0].id != object_id]
+    sensitive.update(row.id for row, _, _ in seen if row.tlp >= TlpLevel.AMBER_STRICT)
     if level >= TlpLevel.AMBER_STRICT:
         sensitive.add(object_id)
     if sensitive:
@@ -234,6 +256,8 @@ def object_page(
         version=version_label(chosen[2] or chosen[0]),
         versions=versions,
         links=found,
+        observables=values,
+        also_seen_in=[_holder(row, kind, value) for row, kind, value in seen],
         object=obj,
     )
 
@@ -278,3 +302,44 @@ def _links(
         Link(row.id, row.type, label, other, titles.get(other)) for row, (label, other) in pairs
     ]
     return links, sensitive
+
+
+_HOLDERS_SHOWN = 100
+
+
+def _holders(db: Database, reader: Reader, values: Sequence[str]) -> list[tuple[FeedRow, str, str]]:
+    """Objects holding any of the values, in every bubble the reader may read, newest first."""
+    if not values:
+        return []
+    scope = [(c.id, c.grant) for c in collections_for(db, reader) if c.bubble is not None]
+    with db.read() as conn:
+        return observable_store.holders(conn, scope, values, _HOLDERS_SHOWN)
+
+
+def _holder(row: FeedRow, kind: str, value: str) -> Holder:
+    return Holder(
+        row.collection_id,
+        row.id,
+        row.type,
+        title_of(orjson.loads(row.body)),
+        row.tlp.label,
+        kind,
+        value,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    query: str
+    holders: list[Holder]
+
+
+def search(db: Database, reader: Reader, actor: str, text: str) -> SearchResult:
+    """Every object the reader may read that holds the value (an IP, a domain, a hash...)."""
+    rows = _holders(db, reader, query_values(text))
+    by_bubble: dict[str, list[FeedRow]] = {}
+    for row, _, _ in rows:
+        by_bubble.setdefault(row.collection_id, []).append(row)
+    for bubble_id, held in by_bubble.items():
+        _audit_sensitive(db, actor, bubble_id, held)
+    return SearchResult(text.strip(), [_holder(row, kind, value) for row, kind, value in rows])

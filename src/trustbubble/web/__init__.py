@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from trustbubble.web.pages import account, auth, bubbles, dashboard
+from trustbubble.web.pages import account, auth, bubbles, dashboard, incidents, observatory, search
 
 HERE = Path(__file__).parent
 
@@ -16,5 +16,5 @@ HERE = Path(__file__).parent
 def install(app: FastAPI) -> None:
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for pages in (auth, dashboard, bubbles, account):
+    for pages in (auth, dashboard, bubbles, incidents, observatory, search, account):
         app.include_router(pages.router)
