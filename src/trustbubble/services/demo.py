@@ -14,6 +14,7 @@ from trustbubble.domain.errors import Conflict
 from trustbubble.domain.tlp import TlpLevel
 from trustbubble.services import accounts, bubbles, exchange, objects
 from trustbubble.services.demo_content import bubble_content
+from trustbubble.services.demo_incidents import INTERNATIONAL, incidents
 from trustbubble.store import accounts as account_store
 from trustbubble.store.database import Database
 
@@ -37,6 +38,7 @@ ORGS = [
     ("BR National CERT", "cert", "BR", None),
     ("MedSecure GmbH", "private", "DE", None),
     ("Patients' Digital Safety Network", "civil-society", "DE", None),
+    (INTERNATIONAL, "international", "CH", None),
 ]
 
 # (email, organization, role, what they can see); demo passwords are public on purpose.
@@ -65,6 +67,7 @@ USERS = [
         "viewer",
         "NGO, regional observer",
     ),
+    ("security@ghco.demo.test", INTERNATIONAL, "analyst", "international health organization"),
 ]
 
 BILATERAL = "France–Kenya health partnership"
@@ -119,7 +122,13 @@ def load(db: Database, progress: Callable[[str], None] = lambda _t: None) -> lis
         REGIONAL,
         BubbleKind.REGIONAL,
         "DE National CERT",
-        members=("FR National CERT", "KE National CERT", "BR National CERT", "MedSecure GmbH"),
+        members=(
+            "FR National CERT",
+            "KE National CERT",
+            "BR National CERT",
+            "MedSecure GmbH",
+            INTERNATIONAL,
+        ),
         observers=("Patients' Digital Safety Network",),
         charter="National CERTs of three continents and their partners protect health care.",
         default_tlp=TlpLevel.GREEN,
@@ -127,6 +136,7 @@ def load(db: Database, progress: Callable[[str], None] = lambda _t: None) -> lis
     now = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     _share(db, BILATERAL, 220, 2020, now, progress)
     _share(db, REGIONAL, 280, 2021, now, progress)
+    _report_incidents(db, progress)
     examples = _examples_dir()
     if examples is not None:
         for path in sorted(examples.glob("*.json")):
@@ -168,3 +178,32 @@ def _share(
             where = bubbles.collection_access(conn, reader, bubble.id)
         objects.add_envelope(db, reader, user.email, where, bodies)
     progress(f"shared {len(content)} objects in {bubble_name}")
+
+
+# Who reports the incidents of each country in the regional bubble.
+_REPORTERS = {
+    "FR": "analyst@fr-cert.demo.test",
+    "KE": "analyst@ke-cert.demo.test",
+    "DE": "analyst@de-cert.demo.test",
+    "BR": "analyst@br-cert.demo.test",
+    "CH": "security@ghco.demo.test",
+}
+
+
+def _report_incidents(db: Database, progress: Callable[[str], None]) -> None:
+    """Two years of incident reports in the regional bubble, each by its country's reporter."""
+    bubble = bubbles.bubble_by_name(db, REGIONAL)
+    users = {country: accounts.user_by_email(db, email) for country, email in _REPORTERS.items()}
+    with db.read() as conn:
+        identities = {
+            country: account_store.org_by_id(conn, user.org_id) for country, user in users.items()
+        }
+    authors = {country: org.identity_id for country, org in identities.items() if org}
+    made = incidents(authors, recipients=[authors["DE"]])
+    for country, user in users.items():
+        reader = accounts.reader_for(db, user)
+        with db.read() as conn:
+            where = bubbles.collection_access(conn, reader, bubble.id)
+        bodies = [item.body for item in made if item.country == country]
+        objects.add_envelope(db, reader, user.email, where, bodies)
+    progress(f"reported {len(made)} incidents of 2019 and 2020 in {REGIONAL}")

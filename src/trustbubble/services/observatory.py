@@ -16,7 +16,9 @@ from trustbubble.store.database import Database
 from trustbubble.store.feed import Scope
 from trustbubble.store.incidents import IncidentFilter
 
-_YEAR_US = 365 * 24 * 3600 * 1_000_000
+_PEAK_MONTHS = 3
+_FEW = 3
+_TOP_COUNTRIES = 3
 # Each chart, and the name of the column its CSV gives before the count.
 FIGURES = {
     "per_month": "month",
@@ -48,6 +50,8 @@ class Observatory:
     by_attack_type: list[tuple[str, int]]
     health_attack_types: list[tuple[str, int]]  # the attack types against health, most first
     impact: dict[str, float]
+    growth_since: str  # the first and last day of the period the growth compares
+    growth_until: str
     growth: list[Growth]
 
 
@@ -75,22 +79,81 @@ def _total(db: Database, scope: Scope, where: IncidentFilter) -> int:
         return int(store.impact_totals(conn, scope, where)["incidents"])
 
 
-def _growth(db: Database, scope: Scope, where: IncidentFilter, now: int) -> list[Growth]:
-    """The period against the same period a year before: the whole, and health alone."""
-    until = where.until if where.until is not None else now
-    since = where.since if where.since is not None else until - _YEAR_US
+def _month_start(month: str) -> int:
+    year, number = int(month[:4]), int(month[5:])
+    return int(datetime(year, number, 1, tzinfo=UTC).timestamp() * 1_000_000)
+
+
+def _next_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year + 1:04d}-01" if number == 12 else f"{year:04d}-{number + 1:02d}"
+
+
+def _peak(per_month: list[tuple[str, int]]) -> tuple[int, int] | None:
+    """The three consecutive months with the most incidents, as (start, end) microseconds."""
+    if not per_month:
+        return None
+    window = min(_PEAK_MONTHS, len(per_month))
+    sums = [
+        (sum(n for _, n in per_month[i : i + window]), i)
+        for i in range(len(per_month) - window + 1)
+    ]
+    _total_n, first = max(sums, key=lambda item: (item[0], -item[1]))
+    last = per_month[first + window - 1][0]
+    return _month_start(per_month[first][0]), _month_start(_next_month(last))
+
+
+def _year_before(us: int) -> int:
+    moment = datetime.fromtimestamp(us / 1_000_000, UTC)
+    day = min(moment.day, 28) if moment.month == 2 else moment.day
+    return int(moment.replace(year=moment.year - 1, day=day).timestamp() * 1_000_000)
+
+
+def _country_growth(
+    db: Database, scope: Scope, period: IncidentFilter, before: IncidentFilter
+) -> list[Growth]:
+    """The countries whose incidents rose most, among those with at least a few in the period."""
+    with db.read() as conn:
+        now = dict(store.count_by(conn, scope, period, "country"))
+        then = dict(store.count_by(conn, scope, before, "country"))
+    rising = [
+        Growth(f"country {country}", n, then.get(country, 0), n / then[country])
+        for country, n in now.items()
+        if country and n >= _FEW and then.get(country)
+    ]
+    return sorted(rising, key=lambda g: (-(g.ratio or 0), g.label))[:_TOP_COUNTRIES]
+
+
+def _growth(
+    db: Database, scope: Scope, where: IncidentFilter, per_month: list[tuple[str, int]]
+) -> tuple[str, str, list[Growth]]:
+    """The period against the same period a year before: all incidents, and health alone.
+
+    The period is the filter's; without one, the three busiest consecutive months, so the
+    surge shows at first sight.
+    """
+    if where.since is None and where.until is None:
+        peak = _peak(per_month)
+        if peak is None:
+            return "", "", []
+        since, until = peak
+    else:
+        now = int(datetime.now(UTC).timestamp() * 1_000_000)
+        until = where.until if where.until is not None else now
+        since = where.since if where.since is not None else _year_before(until)
     period = replace(where, since=since, until=until)
-    before = replace(where, since=since - _YEAR_US, until=until - _YEAR_US)
+    before = replace(where, since=_year_before(since), until=_year_before(until))
     out = []
     for label, sectors in (("all incidents", where.sectors), ("health", ("healthcare",))):
         current = _total(db, scope, replace(period, sectors=sectors))
         previous = _total(db, scope, replace(before, sectors=sectors))
         out.append(Growth(label, current, previous, current / previous if previous else None))
-    return out
+    out.extend(_country_growth(db, scope, period, before))
+    last_day = format_timestamp(until - 1)[:10]
+    return format_timestamp(since)[:10], last_day, out
 
 
 def figures(db: Database, scope: Scope, name: str, where: IncidentFilter) -> Observatory:
-    now = int(datetime.now(UTC).timestamp() * 1_000_000)
     with db.read() as conn:
         per_month = _months(store.count_by(conn, scope, where, "month"))
         by_sector = _ranked(store.count_by(conn, scope, where, "sector"))
@@ -99,6 +162,7 @@ def figures(db: Database, scope: Scope, name: str, where: IncidentFilter) -> Obs
         health = replace(where, sectors=("healthcare",))
         health_attacks = _ranked(store.count_by(conn, scope, health, "attack_type"))
         impact = store.impact_totals(conn, scope, where)
+    growth_since, growth_until, growth = _growth(db, scope, where, per_month)
     return Observatory(
         scope=name,
         since=format_timestamp(where.since)[:10] if where.since is not None else None,
@@ -109,7 +173,9 @@ def figures(db: Database, scope: Scope, name: str, where: IncidentFilter) -> Obs
         by_attack_type=by_attack,
         health_attack_types=health_attacks,
         impact=impact,
-        growth=_growth(db, scope, where, now),
+        growth_since=growth_since,
+        growth_until=growth_until,
+        growth=growth,
     )
 
 
