@@ -81,13 +81,19 @@ def title_of(obj: dict[str, Any]) -> str:
         if isinstance(value, str) and value:
             return value if len(value) <= 120 else value[:119] + "…"
     if obj.get("type") == "relationship":
-        return f"{obj.get('source_ref')} {obj.get('relationship_type')} {obj.get('target_ref')}"
+        source, target = _kind(obj.get("source_ref")), _kind(obj.get("target_ref"))
+        return f"{source} {obj.get('relationship_type', 'related-to')} {target}"
     if obj.get("type") == "sighting":
-        return f"sighting of {obj.get('sighting_of_ref')}"
+        return f"sighting of {_kind(obj.get('sighting_of_ref'))}"
     hashes = obj.get("hashes")
     if isinstance(hashes, dict) and hashes:
         return str(next(iter(hashes.values())))
     return str(obj.get("id", ""))
+
+
+def _kind(ref: object) -> str:
+    """The type named by a STIX reference: 'malware' for 'malware--...'."""
+    return str(ref).split("--", 1)[0] if ref else "?"
 
 
 def _audit_sensitive(db: Database, actor: str, where: str, rows: Sequence[FeedRow]) -> None:
