@@ -247,12 +247,12 @@ TAXII server (medallion) and with the physical limit of parsing the same JSON wi
 """
 
 
-def write_markdown(path: Path, section: str) -> None:
+def write_markdown(path: Path, section: str, start: str = START, end: str = END) -> None:
     """Replace the generated section of `path`, or append it; the rest of the file is kept."""
     text = path.read_text() if path.exists() else _SKELETON
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _old, tail = rest.split(END, 1)
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _old, tail = rest.split(end, 1)
         text = head + section.rstrip("\n") + tail
     else:
         text = text.rstrip("\n") + "\n\n" + section
