@@ -235,3 +235,52 @@ def test_incidents_over_the_json_api(db: Database, client: TestClient, analyst: 
         client.get("/api/v1/incidents", params={"bubble": other.id}, headers=bearer).json()["total"]
         == 0
     )
+
+
+def test_an_indicator_linked_to_an_incident_shows_on_both_pages(
+    client: TestClient, analyst: Member
+) -> None:
+    indicator = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "created": "2026-03-01T10:00:00.000Z",
+        "modified": "2026-03-01T10:00:00.000Z",
+        "name": "C2 of the hospital ransomware",
+        "pattern": "[ipv4-addr:value = '203.0.113.7']",
+        "pattern_type": "stix",
+        "valid_from": "2026-03-01T10:00:00.000Z",
+        "object_marking_refs": ["marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"],
+    }
+    client.post(analyst.objects_url, json={"objects": [indicator]}, headers=analyst.post_headers)
+    sign_in(client, analyst.email)
+    incident_id = report(client, analyst.bubble_id)  # GREEN
+    page = client.get(f"/bubbles/{analyst.bubble_id}/objects/{incident_id}")
+    assert "indicator: C2 of the hospital ransomware" in page.text  # offered in the form
+    answer = client.post(
+        f"/bubbles/{analyst.bubble_id}/incidents/{incident_id}/links",
+        data={"object_id": indicator["id"], "csrf": form_token(page.text)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    mine = client.get(f"/api/v1/bubbles/{analyst.bubble_id}/objects/{incident_id}").json()
+    assert [(link["label"], link["other_title"]) for link in mine["links"]] == [
+        ("related-to", "C2 of the hospital ransomware")
+    ]
+    (relationship,) = [
+        o
+        for o in client.get(
+            analyst.objects_url, params={"match[type]": "relationship"}, headers=analyst.headers
+        ).json()["objects"]
+    ]
+    # The link is as strict as its stricter end: the AMBER indicator, not the GREEN incident.
+    assert relationship["object_marking_refs"] == indicator["object_marking_refs"]
+    other = client.get(f"/api/v1/bubbles/{analyst.bubble_id}/objects/{indicator['id']}").json()
+    assert [link["other_id"] for link in other["links"]] == [incident_id]
+    bad = client.post(
+        f"/api/v1/bubbles/{analyst.bubble_id}/incidents/{incident_id}/links",
+        json={"object_id": incident_id},
+        headers={"Authorization": f"Bearer {analyst.token}"},
+    )
+    assert bad.status_code == 400
+    assert "incident objects cannot be linked" in bad.json()["description"]

@@ -17,7 +17,13 @@ from trustbubble.domain.accounts import User
 from trustbubble.domain.errors import Forbidden, Invalid, NotFound
 from trustbubble.domain.incidents import IncidentReport, from_stix, read_report, to_stix
 from trustbubble.domain.timestamps import format_timestamp, parse_timestamp
-from trustbubble.domain.tlp import TlpLevel
+from trustbubble.domain.tlp import (
+    RED_RECIPIENTS_EXTENSION_ID,
+    TLP2_MARKING_IDS,
+    TlpLevel,
+    level_of,
+    red_recipients,
+)
 from trustbubble.services import audit
 from trustbubble.services.accounts import reader_for
 from trustbubble.services.bubbles import CollectionAccess, collection_access, collections_for
@@ -85,11 +91,18 @@ class Editable:
     report: IncidentReport
 
 
-def _current(db: Database, actor: str, where: CollectionAccess, incident_id: str) -> dict[str, Any]:
-    page = read(db, actor, where, ObjectQuery(ids=(incident_id,)), None, 1)
+def _current_any(
+    db: Database, actor: str, where: CollectionAccess, object_id: str
+) -> dict[str, Any]:
+    page = read(db, actor, where, ObjectQuery(ids=(object_id,)), None, 1)
     if not page.items or page.items[0].body is None:
-        raise NotFound(f"no incident {incident_id} in this bubble")
+        raise NotFound(f"no object {object_id} in this bubble")
     obj: dict[str, Any] = orjson.loads(page.items[0].body)
+    return obj
+
+
+def _current(db: Database, actor: str, where: CollectionAccess, incident_id: str) -> dict[str, Any]:
+    obj = _current_any(db, actor, where, incident_id)
     if obj.get("type") != "incident":
         raise NotFound(f"{incident_id} is not an incident")
     return obj
@@ -131,6 +144,60 @@ def edit(
         author=str(previous["created_by_ref"]),
     )
     _store(db, reader, user, where, obj)
+
+
+LINKABLE = ("indicator", "malware", "vulnerability")
+
+
+def link(db: Database, user: User, bubble_id: str, incident_id: str, object_id: str) -> str:
+    """Relate an indicator, malware or vulnerability of the bubble to an incident; the SRO's id.
+
+    The relationship is marked with the stricter of the two levels (and, for RED, names only
+    the recipients both ends share), so it reveals neither end to anyone who may not read both.
+    """
+    reader = reader_for(db, user)
+    with db.read() as conn:
+        where = collection_access(conn, reader, bubble_id)
+    incident = _current(db, user.email, where, incident_id)
+    try:
+        other = _current_any(db, user.email, where, object_id.strip())
+    except NotFound:
+        raise Invalid("object_id", f"no object {object_id.strip()!r} in this bubble") from None
+    if other["type"] not in LINKABLE:
+        raise Invalid(
+            "object_id",
+            f"{other['type']} objects cannot be linked to an incident; "
+            "link an indicator, malware or a vulnerability",
+        )
+    levels = [level_of(incident, where.default_tlp), level_of(other, where.default_tlp)]
+    level = max(levels)
+    now = _now_ms()
+    relationship: dict[str, Any] = {
+        "type": "relationship",
+        "spec_version": "2.1",
+        "id": f"relationship--{uuid.uuid4()}",
+        "created": now,
+        "modified": now,
+        "created_by_ref": _author(db, user),
+        "relationship_type": "related-to",
+        "source_ref": incident_id,
+        "target_ref": other["id"],
+        "object_marking_refs": [TLP2_MARKING_IDS[level]],
+    }
+    if level is TlpLevel.RED:
+        named = [
+            red_recipients(o)
+            for o, lv in zip((incident, other), levels, strict=True)
+            if lv is TlpLevel.RED
+        ]
+        relationship["extensions"] = {
+            RED_RECIPIENTS_EXTENSION_ID: {
+                "extension_type": "property-extension",
+                "recipients": sorted(frozenset.intersection(*named)),
+            }
+        }
+    _store(db, reader, user, where, relationship)
+    return str(relationship["id"])
 
 
 def incident_filter(

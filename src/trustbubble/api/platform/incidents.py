@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import CurrentUser, NodeDep, PlatformUser
@@ -87,6 +88,21 @@ async def edit_incident(
 ) -> None:
     """A new version of an incident my organization reported."""
     await run_in_threadpool(incidents.edit, node.db, user, bubble_id, incident_id, body)
+
+
+class Link(BaseModel):
+    object_id: str = Field(description="The STIX id of an indicator, malware or vulnerability.")
+
+
+@router.post("/bubbles/{bubble_id}/incidents/{incident_id}/links", status_code=201)
+async def link_object(
+    node: NodeDep, user: CurrentUser, bubble_id: str, incident_id: str, body: Link
+) -> dict[str, str]:
+    """Relate an object of the bubble to an incident; the new relationship's id."""
+    made = await run_in_threadpool(
+        incidents.link, node.db, user, bubble_id, incident_id, body.object_id
+    )
+    return {"id": made}
 
 
 @router.get("/observatory")

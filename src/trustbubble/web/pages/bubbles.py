@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import NodeDep
-from trustbubble.services import bubbles, dashboard, feed
+from trustbubble.services import bubbles, dashboard, feed, incidents
 from trustbubble.services.accounts import reader_for
+from trustbubble.store.feed import FeedFilter
 from trustbubble.web.deps import CsrfChecked, SignedIn, render
 
 router = APIRouter(include_in_schema=False)
@@ -88,9 +89,17 @@ async def stix_object(
         feed.object_page, node.db, reader, session.user.email, bubble_id, object_id, version
     )
     suffix = f"?version={version}" if version else ""
+    candidates: list[feed.FeedItem] = []
+    if page.type == "incident":
+        linkable = FeedFilter(types=incidents.LINKABLE)
+        found = await run_in_threadpool(
+            feed.feed, node.db, reader, session.user.email, bubble_id, linkable, None, 100
+        )
+        candidates = found.items
     return render(
         request,
         "object.html",
         page=page,
+        candidates=candidates,
         twin=f"/api/v1/bubbles/{bubble_id}/objects/{object_id}{suffix}",
     )

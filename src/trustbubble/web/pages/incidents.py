@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -246,3 +246,17 @@ async def incident_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="incidents.csv"'},
     )
+
+
+@router.post("/bubbles/{bubble_id}/incidents/{incident_id}/links", dependencies=[CsrfChecked])
+async def link_object(
+    node: NodeDep,
+    session: SignedIn,
+    bubble_id: str,
+    incident_id: str,
+    object_id: Annotated[str, Form()],
+) -> Response:
+    await run_in_threadpool(
+        incidents.link, node.db, session.user, bubble_id, incident_id, object_id
+    )
+    return RedirectResponse(f"/bubbles/{bubble_id}/objects/{incident_id}", status_code=303)
