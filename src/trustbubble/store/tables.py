@@ -126,6 +126,9 @@ bubbles = Table(
     Column("charter", Text, nullable=False),
     Column("default_tlp", SmallInteger, nullable=False),
     Column("created", Timestamp(), nullable=False),
+    # The charter's targets for answering requests for assistance, in hours.
+    Column("ack_target_hours", Integer, nullable=False, server_default=text("24")),
+    Column("resolve_target_hours", Integer, nullable=False, server_default=text("336")),
 )
 
 memberships = Table(
@@ -268,4 +271,145 @@ audit_log = Table(
     Column("detail", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+
+# Points of contact of an organization (issue 4, docs/assistance.md).
+pocs = Table(
+    "pocs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("kind", String(12), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("role", String(200), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("phone", String(60), nullable=False),
+    Column("languages", String(200), nullable=False),
+    Column("hours", String(200), nullable=False),
+    Column("time_zone", String(60), nullable=False),
+    Column("updated", Timestamp(), nullable=False),
+)
+
+# Requests for assistance; the request also lives as a STIX note (`note_id`) in its bubble, and
+# a reader sees the request exactly when they may read that note.
+assistance_requests = Table(
+    "assistance_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("bubble_id", String(36), ForeignKey("bubbles.id"), nullable=False, index=True),
+    Column("note_id", String(60), nullable=False, unique=True),
+    Column("requester_org_id", String(36), ForeignKey("organizations.id"), nullable=False),
+    Column("requester_email", String(254), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("details", Text, nullable=False),
+    Column("asked", String(200), nullable=False),  # kinds of help, comma-separated
+    Column("urgency", String(10), nullable=False),
+    Column("incident_id", String(60), nullable=True),
+    Column("tlp", SmallInteger, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("created", Timestamp(), nullable=False),
+    Column("resolved", Timestamp(), nullable=True),
+)
+
+assistance_recipients = Table(
+    "assistance_recipients",
+    metadata,
+    Column("request_id", String(36), ForeignKey("assistance_requests.id"), primary_key=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), primary_key=True, index=True),
+    Column("answer", String(12), nullable=False),
+    Column("answered", Timestamp(), nullable=True),
+    Column("reason", Text, nullable=False),
+)
+
+# The history of a request: every change and every message of its thread, in order.
+assistance_events = Table(
+    "assistance_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "request_id", String(36), ForeignKey("assistance_requests.id"), nullable=False, index=True
+    ),
+    Column("at", Timestamp(), nullable=False),
+    Column("org_id", String(36), nullable=False),
+    Column("actor", String(254), nullable=False),
+    Column("action", String(20), nullable=False),  # an Action, "raised" or "message"
+    Column("text", Text, nullable=False),
+    Column("attachments", Text, nullable=False),  # JSON list of STIX ids of the bubble
+)
+
+# Communication checks: a ping to every POC of a bubble, answered through a one-time link.
+check_schedules = Table(
+    "check_schedules",
+    metadata,
+    Column("bubble_id", String(36), ForeignKey("bubbles.id"), primary_key=True),
+    Column("every_days", Integer, nullable=False),
+    Column("next_due", Timestamp(), nullable=False),
+    Column("set_by", String(254), nullable=False),
+)
+
+comm_checks = Table(
+    "comm_checks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("bubble_id", String(36), ForeignKey("bubbles.id"), nullable=False, index=True),
+    Column("started", Timestamp(), nullable=False),
+    Column("started_by", String(254), nullable=False),
+)
+
+check_pings = Table(
+    "check_pings",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("check_id", String(36), ForeignKey("comm_checks.id"), nullable=False, index=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), nullable=False),
+    # Copied from the POC when the check starts: the report stays true if the POC changes.
+    Column("poc_name", String(200), nullable=False),
+    Column("poc_email", String(254), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 of the link's token
+    Column("answered", Timestamp(), nullable=True),
+)
+
+# In-app notifications, and the outbox of their deliveries by e-mail and webhook. A delivery is
+# written in the transaction of the change that causes it and sent afterwards by the worker.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("link", String(500), nullable=False),
+    Column("created", Timestamp(), nullable=False),
+    Column("read", Timestamp(), nullable=True),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(10), nullable=False),  # email or webhook
+    Column("target", String(500), nullable=False),  # an e-mail address or a webhook id
+    Column("subject", String(300), nullable=False),
+    Column("payload", Text, nullable=False),  # the mail's text, or the webhook's JSON
+    Column("state", String(10), nullable=False),  # pending, sent, failed (gave up)
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt", Timestamp(), nullable=False),
+    Column("last_error", Text, nullable=False),
+    Column("created", Timestamp(), nullable=False),
+    Column("sent", Timestamp(), nullable=True),
+    Index(None, "state", "next_attempt"),
+)
+
+# Webhooks of an organization. The signing key is derived from the node's secret key and the
+# webhook's id, so the store holds no secret.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("url", String(500), nullable=False),
+    Column("created", Timestamp(), nullable=False),
+    Column("revoked", Timestamp(), nullable=True),
 )
