@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from trustbubble import __version__
 from trustbubble.api import errors
 from trustbubble.api.node import Node
-from trustbubble.api.platform import account, incidents, pages
+from trustbubble.api.platform import account, assistance, incidents, pages
 from trustbubble.api.taxii import collections, discovery, objects
 from trustbubble.services.accounts import Authenticator
 from trustbubble.settings import Settings
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(SecurityHeaders)
     for router in (discovery.router, collections.router, objects.router):
         app.include_router(router)
-    for router in (pages.router, incidents.router, account.router):
+    for router in (pages.router, incidents.router, assistance.router, account.router):
         app.include_router(router)
     install_web(app)
     return app
