@@ -106,6 +106,7 @@ class BubblePage:
     invited_as: str | None  # the role my organization is invited to, if it is
     members: list[Member]
     taxii_collection: str  # the collection's path under the node's address
+    my_organization: str
 
 
 def bubble_page(db: Database, user: User, bubble_id: str) -> BubblePage:
@@ -144,4 +145,5 @@ def bubble_page(db: Database, user: User, bubble_id: str) -> BubblePage:
             if m.org_id in orgs
         ],
         taxii_collection=f"/taxii2/bubbles/collections/{bubble.id}/",
+        my_organization=orgs[user.org_id].name if user.org_id in orgs else "",
     )

@@ -8,13 +8,25 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from trustbubble.web.pages import account, auth, bubbles, dashboard, incidents, observatory, search
+from trustbubble.web.filters import duration
+from trustbubble.web.pages import (
+    account,
+    assistance,
+    auth,
+    bubbles,
+    dashboard,
+    incidents,
+    observatory,
+    search,
+)
 
 HERE = Path(__file__).parent
 
 
 def install(app: FastAPI) -> None:
-    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["duration"] = duration
+    app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for pages in (auth, dashboard, bubbles, incidents, observatory, search, account):
+    for pages in (auth, dashboard, bubbles, incidents, observatory, search, assistance, account):
         app.include_router(pages.router)

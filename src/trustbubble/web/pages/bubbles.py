@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import NodeDep
-from trustbubble.services import bubbles, dashboard, feed, incidents
+from trustbubble.services import assistance, bubbles, dashboard, feed, incidents
 from trustbubble.services.accounts import reader_for
 from trustbubble.store.feed import FeedFilter
 from trustbubble.web.deps import CsrfChecked, SignedIn, render
@@ -21,10 +21,16 @@ router = APIRouter(include_in_schema=False)
 @router.get("/bubbles/{bubble_id}", response_class=HTMLResponse)
 async def bubble(request: Request, node: NodeDep, session: SignedIn, bubble_id: str) -> Response:
     page = await run_in_threadpool(dashboard.bubble_page, node.db, session.user, bubble_id)
+    timings = None
+    if page.standing != "invited":
+        timings = await run_in_threadpool(
+            assistance.bubble_timings, node.db, session.user, bubble_id
+        )
     return render(
         request,
         "bubble.html",
         bubble=page,
+        timings=timings,
         taxii_url=str(request.base_url).rstrip("/") + page.taxii_collection,
         twin=f"/api/v1/bubbles/{bubble_id}",
     )
