@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from trustbubble.cli.accounts import org_app, token_app, user_app
+from trustbubble.cli.assistance import assist_app, poc_app
 from trustbubble.cli.bubbles import bubble_app
 from trustbubble.cli.node import audit_app, db_app, demo, serve
 from trustbubble.cli.sharing import export_bundle, import_bundle
@@ -21,6 +22,8 @@ for sub, name in (
     (token_app, "token"),
     (bubble_app, "bubble"),
     (audit_app, "audit"),
+    (assist_app, "assist"),
+    (poc_app, "poc"),
 ):
     app.add_typer(sub, name=name)
 app.command("import")(import_bundle)

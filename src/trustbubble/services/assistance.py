@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -22,6 +22,7 @@ from trustbubble.domain.assistance import (
     Recipient,
     RequestState,
     RequestStatus,
+    Targets,
     Timing,
     Urgency,
     apply,
@@ -505,3 +506,32 @@ def bubble_timings(db: Database, user: User, bubble_id: str) -> BubbleTimings:
             key=lambda o: o.organization,
         ),
     )
+
+
+def set_targets(
+    db: Database, user: User, bubble_id: str, acknowledge_hours: int, resolve_hours: int
+) -> None:
+    """An owner sets the charter's targets for answering requests."""
+    if not 1 <= acknowledge_hours <= 24 * 90:
+        raise Invalid("acknowledge", "is a number of hours from 1 to 2160")
+    if not acknowledge_hours <= resolve_hours <= 24 * 365:
+        raise Invalid("resolve", "is a number of hours, at least the acknowledgement target")
+    reader = reader_for(db, user)
+    with db.write() as conn:
+        where = collection_access(conn, reader, bubble_id)
+        roles = bubble_store.active_roles(conn, where.id)
+        if roles.get(user.org_id) is not BubbleRole.OWNER or not user.role.may_write:
+            raise Forbidden("only analysts and admins of an owner organization set the targets")
+        store.set_targets(
+            conn,
+            where.id,
+            Targets(timedelta(hours=acknowledge_hours), timedelta(hours=resolve_hours)),
+        )
+        audit.record(
+            conn,
+            user.email,
+            "assistance.targets",
+            where.id,
+            acknowledge_hours=acknowledge_hours,
+            resolve_hours=resolve_hours,
+        )
