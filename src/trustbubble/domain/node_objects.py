@@ -1,9 +1,10 @@
-"""STIX objects the node itself serves: the definitions of its RED and incident extensions."""
+"""STIX objects the node itself serves: the definitions of the node's property extensions."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from trustbubble.domain.assistance import ASSISTANCE_EXTENSION_ID
 from trustbubble.domain.incidents import INCIDENT_EXTENSION_ID
 from trustbubble.domain.tlp import RED_RECIPIENTS_EXTENSION_ID, TLP2_MARKING_IDS, TlpLevel
 
@@ -67,10 +68,33 @@ INCIDENT_EXTENSION: dict[str, Any] = {
     "object_marking_refs": [TLP2_MARKING_IDS[TlpLevel.CLEAR]],
 }
 
+ASSISTANCE_EXTENSION: dict[str, Any] = {
+    "type": "extension-definition",
+    "spec_version": "2.1",
+    "id": ASSISTANCE_EXTENSION_ID,
+    "created_by_ref": PROJECT_IDENTITY_ID,
+    "created": "2026-11-27T00:00:00.000Z",
+    "modified": "2026-11-27T00:00:00.000Z",
+    "name": "TrustBubble request for assistance (UN GGE norm 13(h))",
+    "description": (
+        "Makes a note a request for assistance: asked (technical-analysis, mitigation, "
+        "information-on-activity, law-enforcement, diplomatic), urgency (routine, high, "
+        "critical), state (open, acknowledged, in-progress, resolved, declined, withdrawn) and "
+        "recipients, each with its identity, answer (pending, acknowledged, declined), the time "
+        "of the answer and the reason of a decline. The note's abstract is the request's title, "
+        "its object_refs the incident it concerns. Each change is a new version of the note."
+    ),
+    "schema": "https://trustbubble.example/extensions/assistance/v1",
+    "version": "1.0.0",
+    "extension_types": ["property-extension"],
+    "object_marking_refs": [TLP2_MARKING_IDS[TlpLevel.CLEAR]],
+}
+
 NODE_OBJECTS: tuple[dict[str, Any], ...] = (
     PROJECT_IDENTITY,
     RED_RECIPIENTS_EXTENSION,
     INCIDENT_EXTENSION,
+    ASSISTANCE_EXTENSION,
 )
 
 
