@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from trustbubble.domain.accounts import UserRole
+from trustbubble.domain.assistance import Action
 from trustbubble.domain.bubbles import BubbleKind
 from trustbubble.domain.errors import Conflict
 from trustbubble.domain.tlp import TlpLevel
-from trustbubble.services import accounts, bubbles, exchange, objects
+from trustbubble.services import accounts, assistance, bubbles, exchange, objects, pocs
 from trustbubble.services.demo_content import bubble_content
 from trustbubble.services.demo_incidents import INTERNATIONAL, incidents
 from trustbubble.store import accounts as account_store
@@ -137,6 +138,7 @@ def load(db: Database, progress: Callable[[str], None] = lambda _t: None) -> lis
     _share(db, BILATERAL, 220, 2020, now, progress)
     _share(db, REGIONAL, 280, 2021, now, progress)
     _report_incidents(db, progress)
+    _contacts_and_requests(db, progress)
     examples = _examples_dir()
     if examples is not None:
         for path in sorted(examples.glob("*.json")):
@@ -207,3 +209,111 @@ def _report_incidents(db: Database, progress: Callable[[str], None]) -> None:
         bodies = [item.body for item in made if item.country == country]
         objects.add_envelope(db, reader, user.email, where, bodies)
     progress(f"reported {len(made)} incidents of 2019 and 2020 in {REGIONAL}")
+
+
+# (user who adds it, kind, name, role, e-mail, phone, languages, hours, time zone); all fictional.
+_POCS = [
+    (
+        "analyst@fr-cert.demo.test",
+        "technical",
+        "FR CERT duty officer",
+        "Incident handling",
+        "duty@fr-cert.demo.test",
+        "+33 1 00 00 00 01",
+        "fr, en",
+        "24/7",
+        "Europe/Paris",
+    ),
+    (
+        "analyst@fr-cert.demo.test",
+        "diplomatic",
+        "Cyber affairs desk",
+        "Ministry liaison",
+        "cyber-desk@fr-cert.demo.test",
+        "+33 1 00 00 00 02",
+        "fr, en",
+        "Mon-Fri 9-18",
+        "Europe/Paris",
+    ),
+    (
+        "analyst@ke-cert.demo.test",
+        "technical",
+        "KE CERT operations",
+        "SOC lead",
+        "soc@ke-cert.demo.test",
+        "+254 20 000 0001",
+        "en, sw",
+        "24/7",
+        "Africa/Nairobi",
+    ),
+    (
+        "analyst@de-cert.demo.test",
+        "technical",
+        "DE CERT Lagezentrum",
+        "Watch officer",
+        "lage@de-cert.demo.test",
+        "+49 30 0000 0001",
+        "de, en",
+        "24/7",
+        "Europe/Berlin",
+    ),
+    (
+        "analyst@br-cert.demo.test",
+        "technical",
+        "BR CERT plantão",
+        "On-call analyst",
+        "plantao@br-cert.demo.test",
+        "+55 61 0000 0001",
+        "pt, en, es",
+        "24/7",
+        "America/Sao_Paulo",
+    ),
+]
+
+
+def _contacts_and_requests(db: Database, progress: Callable[[str], None]) -> None:
+    """Points of contact of the CERTs, and requests for assistance in several states."""
+    fields = ("kind", "name", "role", "email", "phone", "languages", "hours", "time_zone")
+    for email, *values in _POCS:
+        pocs.add(db, accounts.user_by_email(db, email), dict(zip(fields, values, strict=True)))
+    fr = accounts.user_by_email(db, "analyst@fr-cert.demo.test")
+    ke = accounts.user_by_email(db, "analyst@ke-cert.demo.test")
+    de = accounts.user_by_email(db, "analyst@de-cert.demo.test")
+    bilateral = bubbles.bubble_by_name(db, BILATERAL).id
+    regional = bubbles.bubble_by_name(db, REGIONAL).id
+    resolved = assistance.raise_request(
+        db,
+        fr,
+        bilateral,
+        {
+            "title": "Ransomware at Hôpital Universitaire Lyon-Sud: decryptor and C2 sightings",
+            "details": "The ransom note names NightLatch. Have you seen its C2 servers in Kenya?",
+            "asked": ["technical-analysis", "information-on-activity"],
+            "urgency": "critical",
+            "recipients": ["KE National CERT"],
+            "tlp": "amber",
+        },
+    )
+    assistance.act(db, ke, resolved, Action.ACKNOWLEDGE)
+    assistance.post_message(
+        db,
+        ke,
+        resolved,
+        "Two of the C2 addresses are hosted here; we have asked the provider to take them down.",
+    )
+    assistance.act(db, ke, resolved, Action.START)
+    assistance.act(db, ke, resolved, Action.RESOLVE)
+    waiting = assistance.raise_request(
+        db,
+        de,
+        regional,
+        {
+            "title": "DDoS on vaccine booking portals: traffic from your networks",
+            "details": "Please share netflow of the attacking addresses listed in the report.",
+            "asked": ["information-on-activity", "mitigation"],
+            "urgency": "high",
+            "tlp": "green",
+        },
+    )
+    assistance.act(db, fr, waiting, Action.ACKNOWLEDGE)
+    progress("added points of contact and requests for assistance")
