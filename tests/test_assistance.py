@@ -242,3 +242,12 @@ def test_points_of_contact_and_the_bubble_directory(
     assert client.delete(f"/api/v1/pocs/{poc_id}", headers=world.third.auth).status_code == 404
     assert client.delete(f"/api/v1/pocs/{poc_id}", headers=world.partner.auth).status_code == 204
     assert client.get("/api/v1/pocs", headers=world.partner.auth).json() == []
+
+
+def test_answers_in_quick_succession_all_count(client: TestClient, world: World) -> None:
+    request_id = _raise(client, world)
+    for party in (world.partner, world.third):
+        answer = client.post(f"/api/v1/assistance/{request_id}/acknowledge", headers=party.auth)
+        assert answer.status_code == 204, answer.text
+    seen = client.get(f"/api/v1/assistance/{request_id}", headers=world.asker.auth).json()
+    assert sorted(r["answer"] for r in seen["recipients"]) == ["acknowledged", "acknowledged"]

@@ -38,7 +38,7 @@ from trustbubble.domain.tlp import RED_RECIPIENTS_EXTENSION_ID, TLP2_MARKING_IDS
 from trustbubble.services import audit
 from trustbubble.services.accounts import reader_for
 from trustbubble.services.bubbles import CollectionAccess, collection_access, collections_for
-from trustbubble.services.objects import add_envelope, read
+from trustbubble.services.objects import read, share_within
 from trustbubble.store import accounts as account_store
 from trustbubble.store import assistance as store
 from trustbubble.store import bubbles as bubble_store
@@ -131,14 +131,6 @@ def _note(
     return note
 
 
-def _publish(
-    db: Database, reader: Reader, user: User, where: CollectionAccess, note: dict[str, Any]
-) -> None:
-    status = add_envelope(db, reader, user.email, where, [note])
-    if status.failures:
-        raise Invalid("request", status.failures[0].message or "the node refused the request")
-
-
 def raise_request(db: Database, user: User, bubble_id: str, data: Mapping[str, Any]) -> str:
     """A member asks the bubble (or chosen members) for help; the request's id."""
     reader = reader_for(db, user)
@@ -174,8 +166,8 @@ def raise_request(db: Database, user: User, bubble_id: str, data: Mapping[str, A
         found = read(db, user.email, where, ObjectQuery(ids=(incident,)), None, 1)
         if not found.items:
             raise Invalid("incident_id", f"no incident {incident} that you may read here")
-    _publish(db, reader, user, where, _note(request, identities, now))
     with db.write() as conn:
+        share_within(conn, reader, user.email, where, _note(request, identities, now))
         store.insert_request(conn, request)
         store.add_event(conn, request.id, Event(now, user.org_id, user.email, "raised", "", []))
         audit.record(conn, user.email, "assistance.raised", request.id, bubble=where.id)
@@ -216,16 +208,20 @@ def act(db: Database, user: User, request_id: str, action: Action, reason: str =
     """Acknowledge, decline, start, resolve or withdraw, as the user's organization."""
     if not user.role.may_write:
         raise Forbidden("viewers follow requests; analysts and admins answer them")
-    reader, where, request = _load(db, user, request_id)
-    now = _now()
-    status = apply(request.status, action, user.org_id, now, reason)
-    changed = _replace(request, status)
-    with db.read() as conn:
+    reader, where, _seen = _load(db, user, request_id)
+    with db.write() as conn:
+        # Read again under the writer's lock: two answers at once must not overwrite each other.
+        (request,) = store.requests(conn, ids=[request_id])
+        # The note's next version must be later than the last, even within one millisecond.
+        last = store.events_of(conn, request.id)[-1].at
+        now = max(_now(), last + timedelta(milliseconds=1))
+        status = apply(request.status, action, user.org_id, now, reason)
         identities = _identities(
             conn, [status.requester_org_id, *(r.org_id for r in status.recipients)]
         )
-    _publish(db, reader, user, where, _note(changed, identities, now))
-    with db.write() as conn:
+        share_within(
+            conn, reader, user.email, where, _note(_replace(request, status), identities, now)
+        )
         store.save_status(conn, request.id, status)
         store.add_event(
             conn, request.id, Event(now, user.org_id, user.email, action.value, reason, [])

@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import Connection
 
 from trustbubble.domain.access import Reader
-from trustbubble.domain.errors import Forbidden, NotFound
+from trustbubble.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from trustbubble.domain.incidents import facts_of
 from trustbubble.domain.observables import OBSERVABLE_HOLDERS, observables_of
 from trustbubble.domain.stix import (
@@ -268,6 +268,25 @@ def add_envelope(
             refused=len(status.failures),
         )
     return status
+
+
+def share_within(
+    conn: Connection, reader: Reader, actor: str, where: CollectionAccess, obj: dict[str, Any]
+) -> None:
+    """Store one object the node made for a user (a request's note), in the caller's write
+    transaction, so it lands with the rest of the change or not at all."""
+    if not where.can_write:
+        raise Forbidden(
+            "writing needs the analyst or admin role and owner or member standing in the bubble"
+        )
+    assert reader.org_id is not None
+    prepared = prepare(obj, 0, where.default_tlp)
+    if isinstance(prepared, StatusDetail):
+        raise Invalid("object", prepared.message or "the node refused the object")
+    outcome = store.insert_versions(conn, where.id, reader.org_id, [prepared], _now_us())
+    if outcome.conflicts:
+        raise Conflict(f"{prepared.id}: this version is already stored with other content")
+    audit.record(conn, actor, "objects.added", where.id, ids=[prepared.id])
 
 
 def store_node_objects(
