@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/trustbubble.sqlite3"
@@ -22,6 +22,24 @@ class Settings(BaseSettings):
     )
     page_size: int = Field(default=100, ge=1, description="TAXII page size when no limit is given.")
     max_page_size: int = Field(default=1000, ge=1, description="Largest TAXII page size served.")
+    public_url: str | None = Field(
+        default=None, description="The node's address as people reach it, for links in e-mails."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, min_length=32, description="Derives each webhook's signing key."
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail; unset: none.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_from: str | None = Field(default=None, description="From address of the node's mail.")
+    smtp_user: str | None = Field(default=None, description="SMTP login, if the server needs one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection to TLS.")
+    delivery_attempts: int = Field(
+        default=10, ge=1, description="Attempts at an e-mail or webhook call before giving up."
+    )
+    delivery_retry_seconds: float = Field(
+        default=30.0, gt=0, description="Wait after a first failed attempt; doubles after each."
+    )
 
     @model_validator(mode="after")
     def _page_sizes_agree(self) -> Settings:
@@ -29,4 +47,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"page_size ({self.page_size}) is larger than max_page_size ({self.max_page_size})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _mail_has_a_sender(self) -> Settings:
+        if self.smtp_host and not self.smtp_from:
+            raise ValueError("smtp_from is required when smtp_host is set")
         return self

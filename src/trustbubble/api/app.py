@@ -9,8 +9,9 @@ from fastapi import FastAPI
 
 from trustbubble import __version__
 from trustbubble.api import errors
+from trustbubble.api.background import Background, WakeAfterWrites
 from trustbubble.api.node import Node
-from trustbubble.api.platform import account, assistance, incidents, pages
+from trustbubble.api.platform import account, assistance, incidents, notifications, pages
 from trustbubble.api.taxii import collections, discovery, objects
 from trustbubble.services.accounts import Authenticator
 from trustbubble.settings import Settings
@@ -28,9 +29,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = db or Database(settings.database_url)
         app.state.node = Node(settings, database, Authenticator(database))
+        app.state.background = Background(settings, database)
+        app.state.background.start()
         try:
             yield
         finally:
+            app.state.background.stop()
             if db is None:
                 database.dispose()
 
@@ -46,9 +50,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     errors.install(app, page_error)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(WakeAfterWrites)
     for router in (discovery.router, collections.router, objects.router):
         app.include_router(router)
     for router in (pages.router, incidents.router, assistance.router, account.router):
         app.include_router(router)
+    app.include_router(notifications.router)
     install_web(app)
     return app

@@ -8,6 +8,7 @@ from trustbubble.cli.accounts import org_app, token_app, user_app
 from trustbubble.cli.assistance import assist_app, poc_app
 from trustbubble.cli.bubbles import bubble_app
 from trustbubble.cli.node import audit_app, db_app, demo, serve
+from trustbubble.cli.notifications import webhook_app
 from trustbubble.cli.sharing import export_bundle, import_bundle
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ for sub, name in (
     (audit_app, "audit"),
     (assist_app, "assist"),
     (poc_app, "poc"),
+    (webhook_app, "webhook"),
 ):
     app.add_typer(sub, name=name)
 app.command("import")(import_bundle)

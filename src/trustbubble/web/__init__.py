@@ -16,6 +16,7 @@ from trustbubble.web.pages import (
     bubbles,
     dashboard,
     incidents,
+    notifications,
     observatory,
     search,
 )
@@ -30,3 +31,4 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for pages in (auth, dashboard, bubbles, incidents, observatory, search, assistance, account):
         app.include_router(pages.router)
+    app.include_router(notifications.router)
