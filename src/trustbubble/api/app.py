@@ -11,7 +11,14 @@ from trustbubble import __version__
 from trustbubble.api import errors
 from trustbubble.api.background import Background, WakeAfterWrites
 from trustbubble.api.node import Node
-from trustbubble.api.platform import account, assistance, incidents, notifications, pages
+from trustbubble.api.platform import (
+    account,
+    assistance,
+    checks,
+    incidents,
+    notifications,
+    pages,
+)
 from trustbubble.api.taxii import collections, discovery, objects
 from trustbubble.services.accounts import Authenticator
 from trustbubble.settings import Settings
@@ -56,5 +63,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     for router in (pages.router, incidents.router, assistance.router, account.router):
         app.include_router(router)
     app.include_router(notifications.router)
+    app.include_router(checks.router)
     install_web(app)
     return app

@@ -1,4 +1,4 @@
-"""The node's background worker, built from the settings at start-up: it sends the outbox."""
+"""The node's background worker, built from the settings at start-up: due checks, the outbox."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from trustbubble.domain.notifications import RetryPolicy
-from trustbubble.services import delivery
+from trustbubble.services import checks, delivery
 from trustbubble.services.delivery import MailServer, NodeCourier
 from trustbubble.services.worker import Worker
 from trustbubble.settings import Settings
@@ -49,7 +49,8 @@ class Background:
         )
         policy = retry_policy(settings)
         self.worker = Worker(
-            [lambda: delivery.send_due(db, self.courier, policy)],
+            # Checks first: the pings they start go out in the same round.
+            [lambda: checks.run_due(db), lambda: delivery.send_due(db, self.courier, policy)],
             interval,
         )
 

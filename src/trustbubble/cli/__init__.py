@@ -7,6 +7,7 @@ import typer
 from trustbubble.cli.accounts import org_app, token_app, user_app
 from trustbubble.cli.assistance import assist_app, poc_app
 from trustbubble.cli.bubbles import bubble_app
+from trustbubble.cli.checks import check_app
 from trustbubble.cli.node import audit_app, db_app, demo, serve
 from trustbubble.cli.notifications import webhook_app
 from trustbubble.cli.sharing import export_bundle, import_bundle
@@ -26,6 +27,7 @@ for sub, name in (
     (assist_app, "assist"),
     (poc_app, "poc"),
     (webhook_app, "webhook"),
+    (check_app, "check"),
 ):
     app.add_typer(sub, name=name)
 app.command("import")(import_bundle)

@@ -14,6 +14,7 @@ from trustbubble.web.pages import (
     assistance,
     auth,
     bubbles,
+    checks,
     dashboard,
     incidents,
     notifications,
@@ -32,3 +33,4 @@ def install(app: FastAPI) -> None:
     for pages in (auth, dashboard, bubbles, incidents, observatory, search, assistance, account):
         app.include_router(pages.router)
     app.include_router(notifications.router)
+    app.include_router(checks.router)
