@@ -407,3 +407,23 @@ def test_the_operator_adds_lists_and_revokes_webhooks_from_the_cli(
     listed = orjson.loads(run("webhook", "list", "--org", "CERT FR", "--json").stdout)["webhooks"]
     assert listed[0]["revoked"] is not None
     run("webhook", "revoke", "no-such-id", code=1)
+
+
+class BrokenCourier:
+    """A courier with a bug: every send raises something unexpected."""
+
+    def send(self, delivery: Delivery) -> None:
+        raise RuntimeError("a bug in the sender")
+
+
+def test_an_unexpected_error_counts_as_an_attempt_so_nothing_is_retried_for_ever(
+    db: Database, people: tuple[User, User, User]
+) -> None:
+    a, _b, _c = people
+    _notify(db, [a])
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    for minutes in (0, 1, 2, 3):
+        delivery.send_due(db, BrokenCourier(), FAST, now=now + timedelta(minutes=minutes))
+    [mail] = _all(db)
+    assert (mail.state, mail.attempts) == (DeliveryState.FAILED, 3)
+    assert mail.last_error == "a bug in the sender"

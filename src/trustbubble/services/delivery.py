@@ -178,9 +178,13 @@ def _attempt(
         with db.write() as conn:
             store.finish(conn, delivery.id, error.state, now or _now(), str(error))
         return
-    except DeliveryError as error:
+    except Exception as error:
+        # Any failure counts as an attempt (a bug in a message too), so none is retried for ever.
         at = now or _now()
-        log.warning("delivery %s, attempt %s: %s", delivery.id, delivery.attempts, error)
+        if isinstance(error, DeliveryError):
+            log.warning("delivery %s, attempt %s: %s", delivery.id, delivery.attempts, error)
+        else:
+            log.exception("delivery %s, attempt %s", delivery.id, delivery.attempts)
         with db.write() as conn:
             if policy.gives_up_after(delivery.attempts):
                 store.finish(conn, delivery.id, DeliveryState.FAILED, at, str(error))
