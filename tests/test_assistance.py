@@ -251,3 +251,27 @@ def test_answers_in_quick_succession_all_count(client: TestClient, world: World)
         assert answer.status_code == 204, answer.text
     seen = client.get(f"/api/v1/assistance/{request_id}", headers=world.asker.auth).json()
     assert sorted(r["answer"] for r in seen["recipients"]) == ["acknowledged", "acknowledged"]
+
+
+def test_recipients_and_the_requester_are_told_and_red_titles_stay_on_the_node(
+    client: TestClient, world: World
+) -> None:
+    request_id = _raise(client, world, recipients=["Partner CERT"], title="Lyon-Sud is down")
+    inbox = client.get("/api/v1/notifications", headers=world.partner.auth).json()
+    (notice,) = inbox["notifications"]
+    assert "Lyon-Sud is down" in notice["subject"]
+    assert notice["link"] == f"/assistance/{request_id}"
+    assert (
+        client.get("/api/v1/notifications", headers=world.third.auth).json()["notifications"] == []
+    )
+    client.post(f"/api/v1/assistance/{request_id}/acknowledge", headers=world.partner.auth)
+    told = client.get("/api/v1/notifications", headers=world.asker.auth).json()["notifications"]
+    assert [n["subject"] for n in told] == [
+        "Partner CERT: acknowledged your request: Lyon-Sud is down"
+    ]
+    secret = _raise(
+        client, world, recipients=["Third CERT"], title="Minister's phone hacked", tlp="red"
+    )
+    (red,) = client.get("/api/v1/notifications", headers=world.third.auth).json()["notifications"]
+    assert "Minister" not in red["subject"] + red["body"]
+    assert red["link"] == f"/assistance/{secret}"

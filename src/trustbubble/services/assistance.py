@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from trustbubble.domain.access import Reader
-from trustbubble.domain.accounts import User
+from trustbubble.domain.accounts import User, UserRole
 from trustbubble.domain.assistance import (
     ASSISTANCE_EXTENSION_ID,
     Action,
@@ -35,7 +35,7 @@ from trustbubble.domain.bubbles import BubbleRole
 from trustbubble.domain.choices import parse_choice
 from trustbubble.domain.errors import DomainError, Forbidden, Invalid, NotFound
 from trustbubble.domain.tlp import RED_RECIPIENTS_EXTENSION_ID, TLP2_MARKING_IDS, TlpLevel
-from trustbubble.services import audit
+from trustbubble.services import audit, notifications
 from trustbubble.services.accounts import reader_for
 from trustbubble.services.bubbles import CollectionAccess, collection_access, collections_for
 from trustbubble.services.objects import read, share_within
@@ -171,6 +171,7 @@ def raise_request(db: Database, user: User, bubble_id: str, data: Mapping[str, A
         store.insert_request(conn, request)
         store.add_event(conn, request.id, Event(now, user.org_id, user.email, "raised", "", []))
         audit.record(conn, user.email, "assistance.raised", request.id, bubble=where.id)
+        _tell(conn, request, chosen, f"{_org_name(conn, user.org_id)} asks for help")
     return request.id
 
 
@@ -229,6 +230,44 @@ def act(db: Database, user: User, request_id: str, action: Action, reason: str =
         audit.record(
             conn, user.email, f"assistance.{action.value}", request.id, state=status.state.value
         )
+        if action is Action.WITHDRAW:
+            told = [r.org_id for r in status.recipients]
+        else:
+            told = [status.requester_org_id]
+        _tell(conn, request, told, f"{_org_name(conn, user.org_id)}: {_DONE[action]}")
+
+
+_DONE = {
+    Action.ACKNOWLEDGE: "acknowledged your request",
+    Action.DECLINE: "declined your request",
+    Action.START: "started work on your request",
+    Action.RESOLVE: "resolved the request",
+    Action.WITHDRAW: "withdrew its request",
+}
+
+
+def _org_name(conn: Connection, org_id: str) -> str:
+    org = account_store.org_by_id(conn, org_id)
+    return org.name if org else "an organization"
+
+
+def _tell(conn: Connection, request: StoredRequest, org_ids: Sequence[str], what: str) -> None:
+    """Notify the analysts and admins of these organizations, in the change's transaction.
+
+    A RED or AMBER+STRICT request keeps its title out of mail and webhooks: the notice says only
+    that there is something to read on the node, behind the policy.
+    """
+    people = account_store.users_of(conn, org_ids, [UserRole.ANALYST, UserRole.ADMIN])
+    secret = request.tlp >= TlpLevel.AMBER_STRICT
+    subject = f"{what}" if secret else f"{what}: {request.title}"
+    body = (
+        f"{what}. Open the request on the node to read it (TLP:{request.tlp.label})."
+        if secret
+        else f"{what}: {request.title} (TLP:{request.tlp.label}, {request.urgency.value})."
+    )
+    notifications.notify(
+        conn, people, "assistance", subject[:300], body, f"/assistance/{request.id}"
+    )
 
 
 def _replace(request: StoredRequest, status: RequestStatus) -> StoredRequest:

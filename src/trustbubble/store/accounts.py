@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, Row, insert, select, update
@@ -148,3 +149,15 @@ def mark_token_used(conn: Connection, token_id: str, at: datetime) -> None:
 
 def revoke_token(conn: Connection, token_id: str, at: datetime) -> None:
     conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(revoked=at))
+
+
+def users_of(conn: Connection, org_ids: Sequence[str], roles: Sequence[UserRole]) -> list[User]:
+    """The users of these organizations who hold one of these roles."""
+    if not org_ids:
+        return []
+    rows = conn.execute(
+        select(users)
+        .where(users.c.org_id.in_(org_ids), users.c.role.in_([r.value for r in roles]))
+        .order_by(users.c.email)
+    )
+    return [_user(row) for row in rows]
