@@ -284,3 +284,29 @@ def test_an_indicator_linked_to_an_incident_shows_on_both_pages(
     )
     assert bad.status_code == 400
     assert "incident objects cannot be linked" in bad.json()["description"]
+
+
+def test_deleting_the_latest_version_brings_back_the_one_before(
+    client: TestClient, analyst: Member
+) -> None:
+    sign_in(client, analyst.email)
+    incident_id = report(client, analyst.bubble_id)
+    edit = f"/bubbles/{analyst.bubble_id}/incidents/{incident_id}/edit"
+    client.post(
+        edit, data={**FORM, "status": "recovered", "csrf": form_token(client.get(edit).text)}
+    )
+    rows = client.get("/api/v1/incidents").json()["items"]
+    assert [r["status"] for r in rows] == ["recovered"]
+    versions = client.get(
+        f"{analyst.objects_url}{incident_id}/versions/", headers=analyst.headers
+    ).json()["versions"]
+    gone = client.delete(
+        f"{analyst.objects_url}{incident_id}/",
+        params={"match[version]": versions[-1]},
+        headers=analyst.headers,
+    )
+    assert gone.status_code == 200
+    rows = client.get("/api/v1/incidents").json()["items"]
+    assert [r["status"] for r in rows] == ["confirmed"]
+    figures = client.get(f"/api/v1/bubbles/{analyst.bubble_id}/observatory").json()
+    assert figures["impact"]["incidents"] == 1

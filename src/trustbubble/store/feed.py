@@ -21,7 +21,7 @@ from sqlalchemy import (
 
 from trustbubble.domain.access import ReadGrant
 from trustbubble.domain.tlp import TlpLevel
-from trustbubble.store.objects import readable
+from trustbubble.store.objects import OBJECT_ACCESS, AccessColumns, readable
 from trustbubble.store.tables import objects
 
 # Where a reader looks across bubbles: each bubble they may read with its grant, or None for the
@@ -29,12 +29,14 @@ from trustbubble.store.tables import objects
 Scope = Sequence[tuple[str, ReadGrant]] | None
 
 
-def in_scope(scope: Scope) -> ColumnElement[bool]:
+def in_scope(scope: Scope, on: AccessColumns = OBJECT_ACCESS) -> ColumnElement[bool]:
+    """The grants of several bubbles as one WHERE clause, on `objects` or a copy of its columns."""
     if scope is None:
-        return objects.c.tlp == literal_column("0")
+        return on.table.c[on.tlp] == literal_column("0")
     if not scope:
         return false()
-    return or_(*(and_(objects.c.collection_id == cid, readable(grant)) for cid, grant in scope))
+    collection = on.table.c[on.collection_id]
+    return or_(*(and_(collection == cid, readable(grant, on)) for cid, grant in scope))
 
 
 @dataclass(frozen=True, slots=True)

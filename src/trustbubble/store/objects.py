@@ -137,11 +137,14 @@ def insert_versions(
                 demote_first.append(added)
     for column, keys in (("is_latest", demote_latest), ("is_first", demote_first)):
         for start in range(0, len(keys), _CHUNK):
-            conn.execute(
-                update(objects)
-                .where(objects.c.added.in_(keys[start : start + _CHUNK]))
-                .values({column: False})
-            )
+            chunk = keys[start : start + _CHUNK]
+            conn.execute(update(objects).where(objects.c.added.in_(chunk)).values({column: False}))
+            if column == "is_latest":
+                conn.execute(
+                    update(incident_facts)
+                    .where(incident_facts.c.object_added.in_(chunk))
+                    .values(is_latest=False)
+                )
 
     last = conn.execute(select(func.max(objects.c.added))).scalar_one_or_none() or 0
     base = max(now_us, last + 1)
@@ -171,7 +174,9 @@ def insert_versions(
         recipient_rows.extend((added, identity) for identity in version.recipients)
         observable_rows.extend((added, kind, value) for kind, value in version.observables)
         if version.facts is not None:
-            fact_rows.append(_fact_row(added, version.facts))
+            latest = version.version == newest[version.id]
+            access = (collection_id, version.id, int(version.tlp), author_org_id, latest)
+            fact_rows.append(_fact_row(added, access, version.facts))
             sector_rows.extend((added, sector) for sector in version.facts.sectors)
     # The driver's executemany with plain tuples: SQLAlchemy's per-row parameter processing
     # cost as much as the insert itself (DESIGN.md: insert in bulk).
@@ -224,6 +229,11 @@ def _known_versions(conn: Connection, collection_id: str, ids: Sequence[str]) ->
 
 _FACT_COLUMNS = (
     "object_added",
+    "collection_id",
+    "stix_id",
+    "tlp",
+    "author_org_id",
+    "is_latest",
     "started",
     "month",
     "status",
@@ -239,10 +249,11 @@ _FACT_COLUMNS = (
 )
 
 
-def _fact_row(added: int, facts: IncidentFacts) -> tuple[object, ...]:
+def _fact_row(added: int, access: tuple[object, ...], facts: IncidentFacts) -> tuple[object, ...]:
     human = facts.human
     return (
         added,
+        *access,
         facts.started,
         facts.month,
         facts.status,
@@ -285,29 +296,42 @@ def _bulk_insert(
     conn.exec_driver_sql(statement, rows)
 
 
-def readable(grant: ReadGrant) -> ColumnElement[bool]:
+@dataclass(frozen=True, slots=True)
+class AccessColumns:
+    """The columns a grant is checked against: of `objects`, or of a table that copies them."""
+
+    table: Table
+    key: str  # the version's `added`, under this table's name for it
+    tlp: str = "tlp"
+    author_org_id: str = "author_org_id"
+    collection_id: str = "collection_id"
+
+
+OBJECT_ACCESS = AccessColumns(objects, "added")
+
+
+def readable(grant: ReadGrant, on: AccessColumns = OBJECT_ACCESS) -> ColumnElement[bool]:
     """The grant of the access policy as a WHERE clause."""
     if not grant.visible:
         return false()
+    tlp = on.table.c[on.tlp]
     if grant.levels == {TlpLevel.CLEAR} and grant.red_author_org is None:
         # A literal, not a bound parameter, so the planner can use the partial index of CLEAR.
-        return objects.c.tlp == literal_column("0")
-    clauses: list[ColumnElement[bool]] = [
-        objects.c.tlp.in_(sorted(int(level) for level in grant.levels))
-    ]
+        return tlp == literal_column("0")
+    clauses: list[ColumnElement[bool]] = [tlp.in_(sorted(int(level) for level in grant.levels))]
     red: list[ColumnElement[bool]] = []
     if grant.red_author_org is not None:
-        red.append(objects.c.author_org_id == grant.red_author_org)
+        red.append(on.table.c[on.author_org_id] == grant.red_author_org)
     if grant.red_identities:
         red.append(
-            objects.c.added.in_(
+            on.table.c[on.key].in_(
                 select(red_recipients.c.object_added).where(
                     red_recipients.c.identity_id.in_(sorted(grant.red_identities))
                 )
             )
         )
     if red:
-        clauses.append(and_(objects.c.tlp == int(TlpLevel.RED), or_(*red)))
+        clauses.append(and_(tlp == int(TlpLevel.RED), or_(*red)))
     return or_(*clauses)
 
 
@@ -409,6 +433,15 @@ def _reflag(conn: Connection, collection_id: str, object_id: str) -> None:
         .values(
             is_first=objects.c.version == bounds[0],
             is_latest=objects.c.version == bounds[1],
+        )
+    )
+    conn.execute(
+        update(incident_facts)
+        .where(incident_facts.c.object_added.in_(select(objects.c.added).where(same)))
+        .values(
+            is_latest=select(objects.c.is_latest)
+            .where(objects.c.added == incident_facts.c.object_added)
+            .scalar_subquery()
         )
     )
 

@@ -192,12 +192,18 @@ def _version_key(primary_key: bool = False) -> Column[int]:
 
 
 # What the incident list and the observatory count, one row per stored incident version, read
-# from our incident extension (or, for a plain STIX incident, from what it has). Readers reach
-# these rows only through a join to `objects` and the access policy's WHERE clause.
+# from our incident extension (or, for a plain STIX incident, from what it has). The columns the
+# access policy needs are copied from the version's `objects` row and kept in step with it, so
+# the charts read this narrow table alone; readers still reach it only through `readable()`.
 incident_facts = Table(
     "incident_facts",
     metadata,
     _version_key(primary_key=True),
+    Column("collection_id", String(36), nullable=False),
+    Column("stix_id", String(300), nullable=False),
+    Column("tlp", SmallInteger, nullable=False),
+    Column("author_org_id", String(36), nullable=False),
+    Column("is_latest", Boolean, nullable=False),
     Column("started", BigInteger, nullable=False),  # microseconds since the epoch
     Column("month", String(7), nullable=False),  # YYYY-MM of started, for the charts
     Column("status", String(12), nullable=True),
@@ -211,6 +217,7 @@ incident_facts = Table(
     Column("downtime_hours", Float, nullable=False),
     Column("norms", String(11), nullable=False),  # the letters, as "gh"
     Index(None, "started"),
+    Index(None, "collection_id", "is_latest"),
 )
 
 incident_sectors = Table(
