@@ -205,11 +205,10 @@ def visible_bubble(conn: Connection, actor: User, bubble_id: str) -> Bubble:
     if bubble is None:
         raise NotFound(f"no bubble {bubble_id}")
     chain = account_store.org_chain(conn, actor.org_id)
-    invited = store.membership(conn, bubble.id, actor.org_id)
-    if (
-        access.standing(chain, store.active_roles(conn, bubble.id)) is Standing.NONE
-        and invited is None
-    ):
+    mine = store.membership(conn, bubble.id, actor.org_id)
+    # An open invitation shows the bubble; a declined or left membership does not.
+    invited = mine is not None and mine.state is MembershipState.INVITED
+    if access.standing(chain, store.active_roles(conn, bubble.id)) is Standing.NONE and not invited:
         raise NotFound(f"no bubble {bubble_id}")
     return bubble
 
