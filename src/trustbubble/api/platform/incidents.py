@@ -10,12 +10,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import CurrentUser, NodeDep, PlatformUser
+from trustbubble.api.platform.filters import IncidentListFilter, ObservatoryFilter
 from trustbubble.services import feed, incidents, observatory
 from trustbubble.services.accounts import reader_for
 from trustbubble.services.observatory import Observatory
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
-_Many = Annotated[list[str], Query()]
 
 INCIDENT_BODY = Body(
     description=(
@@ -44,20 +44,14 @@ INCIDENT_BODY = Body(
 async def list_incidents(
     node: NodeDep,
     user: PlatformUser,
+    where: IncidentListFilter,
     bubble: str = "",
-    sector: _Many = [],  # noqa: B006 (FastAPI reads, never mutates)
-    country: _Many = [],  # noqa: B006
-    attack_type: _Many = [],  # noqa: B006
-    status: _Many = [],  # noqa: B006
-    since: str = "",
-    until: str = "",
     sort: str = "started",
     offset: int = 0,
     limit: Annotated[int, Query(ge=1, le=incidents.MAX_DOWNLOAD)] = incidents.PAGE_SIZE,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Any:
     """The incidents I may read, in one bubble or all of mine; `format=csv` for a download."""
-    where = incidents.incident_filter(since, until, sector, country, attack_type, status)
     found = await run_in_threadpool(
         incidents.listing, node.db, user, bubble or None, where, sort, offset, limit
     )
@@ -108,14 +102,9 @@ async def link_object(
 @router.get("/observatory")
 async def public_observatory(
     node: NodeDep,
-    since: str = "",
-    until: str = "",
-    sector: _Many = [],  # noqa: B006
-    country: _Many = [],  # noqa: B006
-    attack_type: _Many = [],  # noqa: B006
+    where: ObservatoryFilter,
 ) -> Observatory:
     """Figures from TLP:CLEAR incidents only; no credentials needed."""
-    where = incidents.incident_filter(since, until, sector, country, attack_type)
     return await run_in_threadpool(observatory.public, node.db, where)
 
 
@@ -124,14 +113,9 @@ async def bubble_observatory(
     node: NodeDep,
     user: PlatformUser,
     bubble_id: str,
-    since: str = "",
-    until: str = "",
-    sector: _Many = [],  # noqa: B006
-    country: _Many = [],  # noqa: B006
-    attack_type: _Many = [],  # noqa: B006
+    where: ObservatoryFilter,
 ) -> Observatory:
     """Figures from the incidents of a bubble that I may read."""
-    where = incidents.incident_filter(since, until, sector, country, attack_type)
     return await run_in_threadpool(observatory.for_bubble, node.db, user, bubble_id, where)
 
 

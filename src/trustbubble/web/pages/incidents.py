@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import NodeDep
+from trustbubble.api.platform.filters import IncidentListFilter
 from trustbubble.domain.errors import Invalid
 from trustbubble.domain.incidents import SECTORS, AttackType, IncidentReport, IncidentStatus
 from trustbubble.domain.norms import NORM_NAMES
@@ -19,7 +20,6 @@ from trustbubble.web.deps import CsrfChecked, SignedIn, render
 router = APIRouter(include_in_schema=False)
 
 LIST_FIELDS = ("sectors", "norms", "recipients")
-_Many = Annotated[list[str], Query()]
 
 
 def _choices() -> dict[str, Any]:
@@ -140,58 +140,23 @@ async def edit_incident(
     return RedirectResponse(f"/bubbles/{bubble_id}/objects/{incident_id}", status_code=303)
 
 
-async def _listing(
-    node: NodeDep,
-    session: SignedIn,
-    bubble: str,
-    sector: list[str],
-    country: list[str],
-    attack_type: list[str],
-    status: list[str],
-    since: str,
-    until: str,
-    sort: str,
-    offset: int,
-    limit: int,
-) -> incidents.IncidentList:
-    where = incidents.incident_filter(since, until, sector, country, attack_type, status)
-    return await run_in_threadpool(
-        incidents.listing, node.db, session.user, bubble or None, where, sort, offset, limit
-    )
-
-
 @router.get("/incidents", response_class=HTMLResponse)
 async def incident_list(
     request: Request,
     node: NodeDep,
     session: SignedIn,
+    where: IncidentListFilter,
     bubble: str = "",
-    sector: _Many = [],  # noqa: B006 (FastAPI reads, never mutates)
-    country: _Many = [],  # noqa: B006
-    attack_type: _Many = [],  # noqa: B006
-    status: _Many = [],  # noqa: B006
-    since: str = "",
-    until: str = "",
     sort: str = "started",
     offset: int = 0,
 ) -> Response:
-    found = await _listing(
-        node,
-        session,
-        bubble,
-        sector,
-        country,
-        attack_type,
-        status,
-        since,
-        until,
-        sort,
-        offset,
-        incidents.PAGE_SIZE,
+    found = await run_in_threadpool(
+        incidents.listing, node.db, session.user, bubble or None, where, sort, offset
     )
     board = await run_in_threadpool(dashboard.dashboard, node.db, session.user, 0)
     query = request.url.query
     kept = "&".join(p for p in query.split("&") if p and not p.startswith("offset="))
+    given = request.query_params
     return render(
         request,
         "incidents.html",
@@ -199,12 +164,10 @@ async def incident_list(
         bubbles=board.bubbles,
         filters={
             "bubble": bubble,
-            "sector": sector,
-            "country": country,
-            "attack_type": attack_type,
-            "status": status,
-            "since": since,
-            "until": until,
+            **{name: given.getlist(name) for name in ("sector", "country", "attack_type")},
+            "status": given.getlist("status"),
+            "since": given.get("since", ""),
+            "until": given.get("until", ""),
             "sort": sort,
         },
         kept=kept,
@@ -218,25 +181,16 @@ async def incident_list(
 async def incident_csv(
     node: NodeDep,
     session: SignedIn,
+    where: IncidentListFilter,
     bubble: str = "",
-    sector: _Many = [],  # noqa: B006
-    country: _Many = [],  # noqa: B006
-    attack_type: _Many = [],  # noqa: B006
-    status: _Many = [],  # noqa: B006
-    since: str = "",
-    until: str = "",
     sort: str = "started",
 ) -> Response:
-    found = await _listing(
-        node,
-        session,
-        bubble,
-        sector,
-        country,
-        attack_type,
-        status,
-        since,
-        until,
+    found = await run_in_threadpool(
+        incidents.listing,
+        node.db,
+        session.user,
+        bubble or None,
+        where,
         sort,
         0,
         incidents.MAX_DOWNLOAD,

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import NodeDep
+from trustbubble.api.platform.filters import ObservatoryFilter
 from trustbubble.domain.errors import Invalid
 from trustbubble.domain.incidents import SECTORS, AttackType
-from trustbubble.services import incidents, observatory
+from trustbubble.services import observatory
 from trustbubble.services.observatory import Observatory
 from trustbubble.web.deps import SignedIn, render
 
 router = APIRouter(include_in_schema=False)
-_Many = Annotated[list[str], Query()]
 
 
 def _csv(figures: Observatory, figure: str) -> Response:
@@ -56,13 +55,8 @@ def _page(request: Request, figures: Observatory, base: str, twin: str) -> Respo
 async def public(
     request: Request,
     node: NodeDep,
-    since: str = "",
-    until: str = "",
-    sector: _Many = [],  # noqa: B006 (FastAPI reads, never mutates)
-    country: _Many = [],  # noqa: B006
-    attack_type: _Many = [],  # noqa: B006
+    where: ObservatoryFilter,
 ) -> Response:
-    where = incidents.incident_filter(since, until, sector, country, attack_type)
     figures = await run_in_threadpool(observatory.public, node.db, where)
     return _page(request, figures, "/observatory", "/api/v1/observatory")
 
@@ -71,13 +65,8 @@ async def public(
 async def public_csv(
     node: NodeDep,
     figure: str,
-    since: str = "",
-    until: str = "",
-    sector: _Many = [],  # noqa: B006
-    country: _Many = [],  # noqa: B006
-    attack_type: _Many = [],  # noqa: B006
+    where: ObservatoryFilter,
 ) -> Response:
-    where = incidents.incident_filter(since, until, sector, country, attack_type)
     return _csv(await run_in_threadpool(observatory.public, node.db, where), figure)
 
 
@@ -87,13 +76,8 @@ async def bubble(
     node: NodeDep,
     session: SignedIn,
     bubble_id: str,
-    since: str = "",
-    until: str = "",
-    sector: _Many = [],  # noqa: B006
-    country: _Many = [],  # noqa: B006
-    attack_type: _Many = [],  # noqa: B006
+    where: ObservatoryFilter,
 ) -> Response:
-    where = incidents.incident_filter(since, until, sector, country, attack_type)
     figures = await run_in_threadpool(
         observatory.for_bubble, node.db, session.user, bubble_id, where
     )
@@ -107,13 +91,8 @@ async def bubble_csv(
     session: SignedIn,
     bubble_id: str,
     figure: str,
-    since: str = "",
-    until: str = "",
-    sector: _Many = [],  # noqa: B006
-    country: _Many = [],  # noqa: B006
-    attack_type: _Many = [],  # noqa: B006
+    where: ObservatoryFilter,
 ) -> Response:
-    where = incidents.incident_filter(since, until, sector, country, attack_type)
     figures = await run_in_threadpool(
         observatory.for_bubble, node.db, session.user, bubble_id, where
     )
