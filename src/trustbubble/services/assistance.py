@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from trustbubble.domain.access import Reader
+from trustbubble.domain.access import Reader, read_grant, standing
 from trustbubble.domain.accounts import User, UserRole
 from trustbubble.domain.assistance import (
     ASSISTANCE_EXTENSION_ID,
@@ -171,7 +171,7 @@ def raise_request(db: Database, user: User, bubble_id: str, data: Mapping[str, A
         store.insert_request(conn, request)
         store.add_event(conn, request.id, Event(now, user.org_id, user.email, "raised", "", []))
         audit.record(conn, user.email, "assistance.raised", request.id, bubble=where.id)
-        _tell(conn, request, chosen, f"{_org_name(conn, user.org_id)} asks for help")
+        _tell(conn, request, user.org_id, chosen, f"{_org_name(conn, user.org_id)} asks for help")
     return request.id
 
 
@@ -234,7 +234,7 @@ def act(db: Database, user: User, request_id: str, action: Action, reason: str =
             told = [r.org_id for r in status.recipients]
         else:
             told = [status.requester_org_id]
-        _tell(conn, request, told, f"{_org_name(conn, user.org_id)}: {_DONE[action]}")
+        _tell(conn, request, user.org_id, told, f"{_org_name(conn, user.org_id)}: {_DONE[action]}")
 
 
 _DONE = {
@@ -251,13 +251,32 @@ def _org_name(conn: Connection, org_id: str) -> str:
     return org.name if org else "an organization"
 
 
-def _tell(conn: Connection, request: StoredRequest, org_ids: Sequence[str], what: str) -> None:
+def _may_read(conn: Connection, request: StoredRequest, author_org: str, org_id: str) -> bool:
+    """May the organization read the note just written (by `author_org`)? The policy decides."""
+    org = account_store.org_by_id(conn, org_id)
+    if org is None:
+        return False
+    chain = account_store.org_chain(conn, org_id)
+    reader = Reader(None, org_id, None, chain, frozenset({org.identity_id}))
+    grant = read_grant(reader, standing(chain, bubble_store.active_roles(conn, request.bubble_id)))
+    status = request.status
+    named = _identities(conn, [status.requester_org_id, *(r.org_id for r in status.recipients)])
+    return grant.allows(request.tlp, author_org, frozenset(named.values()))
+
+
+def _tell(
+    conn: Connection, request: StoredRequest, author_org: str, org_ids: Sequence[str], what: str
+) -> None:
     """Notify the analysts and admins of these organizations, in the change's transaction.
+
+    Only organizations that may read the request now are told: one that left the bubble, or
+    may no longer read its TLP, gets no link to it, nor its title.
 
     A RED or AMBER+STRICT request keeps its title out of mail and webhooks: the notice says only
     that there is something to read on the node, behind the policy.
     """
-    people = account_store.users_of(conn, org_ids, [UserRole.ANALYST, UserRole.ADMIN])
+    readers = [o for o in org_ids if _may_read(conn, request, author_org, o)]
+    people = account_store.users_of(conn, readers, [UserRole.ANALYST, UserRole.ADMIN])
     secret = request.tlp >= TlpLevel.AMBER_STRICT
     subject = f"{what}" if secret else f"{what}: {request.title}"
     body = (
@@ -420,7 +439,8 @@ def view(db: Database, user: User, request_id: str) -> RequestView:
         seconds_to_first_acknowledgement=timed.first_acknowledgement,
         seconds_to_resolution=timed.resolution,
         resolution_late=timed.resolution_late,
-        my_actions=_actions(status, user.org_id, user.role.may_write),
+        # A move writes the note's next version: it needs the write right in the bubble too.
+        my_actions=_actions(status, user.org_id, where.can_write),
     )
 
 

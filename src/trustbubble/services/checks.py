@@ -157,10 +157,25 @@ def start(db: Database, actor: User, bubble_id: str) -> CheckReport:
         return _reports(conn, bubble, [check])[0]
 
 
+def _directory_bubble(conn: Connection, reader: Reader, bubble_id: str) -> Bubble | None:
+    """The bubble if the reader's organization is itself an active member or observer of it.
+
+    A report names every POC pinged, so it has the directory's readers (services/pocs.py):
+    constituents read some of a bubble's content, not its members' contacts.
+    """
+    try:
+        where = collection_access(conn, reader, bubble_id)
+    except NotFound:
+        return None
+    if reader.org_id not in bubble_store.active_roles(conn, where.id):
+        return None
+    return where.bubble
+
+
 def report(db: Database, reader: Reader, bubble_id: str, check_id: str) -> CheckReport:
-    """One check, to the bubble's readers; a bubble or check they may not see is NotFound."""
+    """One check, to the bubble's members and observers; otherwise NotFound."""
     with db.read() as conn:
-        bubble = collection_access(conn, reader, bubble_id).bubble
+        bubble = _directory_bubble(conn, reader, bubble_id)
         check = store.check_by_id(conn, check_id)
         if bubble is None or check is None or check.bubble_id != bubble.id:
             raise NotFound(f"no check {check_id} in this bubble")
@@ -168,9 +183,9 @@ def report(db: Database, reader: Reader, bubble_id: str, check_id: str) -> Check
 
 
 def history(db: Database, reader: Reader, bubble_id: str) -> CheckHistory:
-    """The bubble's newest checks and its schedule, to the bubble's readers."""
+    """The bubble's newest checks and its schedule, to the bubble's members and observers."""
     with db.read() as conn:
-        bubble = collection_access(conn, reader, bubble_id).bubble
+        bubble = _directory_bubble(conn, reader, bubble_id)
         if bubble is None:
             raise NotFound(f"no bubble {bubble_id}")
         checks = store.checks_of(conn, bubble.id)[:HISTORY_SIZE]

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from trustbubble.domain.access import Standing
 from trustbubble.domain.accounts import User
 from trustbubble.domain.contacts import Poc, read_poc
 from trustbubble.domain.errors import Forbidden, NotFound
@@ -95,10 +94,11 @@ def directory(db: Database, user: User, bubble_id: str) -> Directory:
     reader = reader_for(db, user)
     with db.read() as conn:
         where = collection_access(conn, reader, bubble_id)
-        if where.bubble is None or where.standing not in (Standing.MEMBER, Standing.OBSERVER):
-            # Constituents read some content, but the directory is the members' own.
-            raise NotFound(f"no directory for {bubble_id}")
         roles = bubble_store.active_roles(conn, where.id)
+        if where.bubble is None or user.org_id not in roles:
+            # Constituents read some content, but the directory is the members' own. An
+            # observer whose parent is a member has member-constituent standing, and is listed.
+            raise NotFound(f"no directory for {bubble_id}")
         orgs = {o.id: o for o in account_store.all_orgs(conn) if o.id in roles}
         found = store.pocs_of(conn, sorted(orgs))
     return Directory(
