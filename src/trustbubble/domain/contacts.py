@@ -12,6 +12,7 @@ from zoneinfo import available_timezones
 from trustbubble.domain.accounts import normalize_email
 from trustbubble.domain.choices import parse_choice
 from trustbubble.domain.errors import Invalid
+from trustbubble.domain.fields import text
 
 
 class PocKind(StrEnum):
@@ -39,33 +40,21 @@ class Poc:
     updated: datetime
 
 
-def _text(data: Mapping[str, Any], name: str, most: int, required: bool = False) -> str:
-    value = data.get(name) or ""
-    if not isinstance(value, str):
-        raise Invalid(name, "must be text")
-    value = value.strip()
-    if required and not value:
-        raise Invalid(name, "is required")
-    if len(value) > most:
-        raise Invalid(name, f"is {len(value)} characters long; at most {most}")
-    return value
-
-
 def read_poc(data: Mapping[str, Any]) -> PocFields:
     """A point of contact from form fields or JSON; an error names the field."""
-    zone = _text(data, "time_zone", 60) or "UTC"
+    zone = text(data, "time_zone", 60) or "UTC"
     if zone not in available_timezones() and zone != "UTC":
         raise Invalid("time_zone", f"{zone!r} is not an IANA time zone such as Europe/Paris")
-    phone = _text(data, "phone", 60)
+    phone = text(data, "phone", 60)
     if phone and not all(c.isdigit() or c in "+-() ." for c in phone):
         raise Invalid("phone", f"{phone!r} is not a phone number such as +33 1 23 45 67 89")
     return PocFields(
-        kind=parse_choice(PocKind, _text(data, "kind", 12) or "technical", "kind", "POC kind"),
-        name=_text(data, "name", 200, required=True),
-        role=_text(data, "role", 200),
-        email=normalize_email(_text(data, "email", 254, required=True)),
+        kind=parse_choice(PocKind, text(data, "kind", 12) or "technical", "kind", "POC kind"),
+        name=text(data, "name", 200, required=True),
+        role=text(data, "role", 200),
+        email=normalize_email(text(data, "email", 254, required=True)),
         phone=phone,
-        languages=_text(data, "languages", 200),
-        hours=_text(data, "hours", 200),
+        languages=text(data, "languages", 200),
+        hours=text(data, "hours", 200),
         time_zone=zone,
     )

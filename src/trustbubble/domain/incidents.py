@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from trustbubble.domain.choices import parse_choice
 from trustbubble.domain.errors import Invalid
+from trustbubble.domain.fields import text
 from trustbubble.domain.timestamps import format_timestamp, parse_timestamp
 from trustbubble.domain.tlp import (
     RED_RECIPIENTS_EXTENSION_ID,
@@ -84,8 +85,6 @@ SECTORS: tuple[str, ...] = (
 # The UN GGE 2015 norms (A/70/174, paragraph 13), by letter.
 NORM_LETTERS = "abcdefghijk"
 
-_MAX_TEXT = 20_000
-
 
 @dataclass(frozen=True, slots=True)
 class HumanImpact:
@@ -117,20 +116,6 @@ class IncidentReport:
     sources: tuple[str, ...] = ()
     tlp: TlpLevel = TlpLevel.AMBER
     recipients: tuple[str, ...] = ()  # identity ids who may read it when RED
-
-
-def _text(data: Mapping[str, Any], name: str, required: bool = False, most: int = _MAX_TEXT) -> str:
-    value = data.get(name)
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise Invalid(name, "must be text")
-    value = value.strip()
-    if required and not value:
-        raise Invalid(name, "is required")
-    if len(value) > most:
-        raise Invalid(name, f"is {len(value)} characters long; at most {most}")
-    return value
 
 
 def _list(data: Mapping[str, Any], name: str) -> list[str]:
@@ -184,17 +169,17 @@ def _flag(data: Mapping[str, Any], name: str) -> bool:
 
 
 def _moment(data: Mapping[str, Any], name: str, required: bool) -> int | None:
-    text = _text(data, name, required=required, most=40)
-    if not text:
+    value = text(data, name, 40, required=required)
+    if not value:
         return None
-    if len(text) == 10:  # a day, as a date field sends it
-        text += "T00:00:00Z"
-    elif len(text) == 16:  # a datetime-local field: minutes, no zone; read as UTC
-        text += ":00Z"
+    if len(value) == 10:  # a day, as a date field sends it
+        value += "T00:00:00Z"
+    elif len(value) == 16:  # a datetime-local field: minutes, no zone; read as UTC
+        value += ":00Z"
     try:
-        return parse_timestamp(text)
+        return parse_timestamp(value)
     except ValueError as error:
-        raise Invalid(name, f"{text!r} is not a date and time ({error})") from None
+        raise Invalid(name, f"{value!r} is not a date and time ({error})") from None
 
 
 def _url(text: str) -> str:
@@ -214,7 +199,7 @@ def read_report(data: Mapping[str, Any]) -> IncidentReport:
     for norm in norms:
         if len(norm) != 1 or norm not in NORM_LETTERS:
             raise Invalid("norms", f"{norm!r} is not a UN GGE norm letter (a to k)")
-    country = _text(data, "country", required=True, most=100).upper()
+    country = text(data, "country", 100, required=True).upper()
     if len(country) != 2 or not country.isalpha():
         raise Invalid("country", f"{country!r} is not an ISO 3166 alpha-2 code such as FR")
     confidence_text = data.get("actor_confidence")
@@ -226,23 +211,23 @@ def read_report(data: Mapping[str, Any]) -> IncidentReport:
     ended = _moment(data, "ended", required=False)
     if ended is not None and ended < started:
         raise Invalid("ended", "is before the start")
-    tlp = TlpLevel.parse(_text(data, "tlp") or "amber")
+    tlp = TlpLevel.parse(text(data, "tlp") or "amber")
     recipients = _list(data, "recipients")
     for recipient in recipients:
         if not recipient.startswith("identity--"):
             raise Invalid("recipients", f"{recipient!r} is not a STIX identity id")
     return IncidentReport(
-        title=_text(data, "title", required=True, most=300),
-        description=_text(data, "description"),
+        title=text(data, "title", 300, required=True),
+        description=text(data, "description"),
         started=started,
         ended=ended,
         status=parse_choice(
-            IncidentStatus, _text(data, "status") or "suspected", "status", "status"
+            IncidentStatus, text(data, "status") or "suspected", "status", "status"
         ),
         sectors=tuple(dict.fromkeys(sectors)),
         country=country,
         attack_type=parse_choice(
-            AttackType, _text(data, "attack_type", required=True), "attack_type", "attack type"
+            AttackType, text(data, "attack_type", required=True), "attack_type", "attack type"
         ),
         human=HumanImpact(
             patients_affected=_count(data, "patients_affected"),
@@ -252,8 +237,8 @@ def read_report(data: Mapping[str, Any]) -> IncidentReport:
             records_exposed=_count(data, "records_exposed"),
             downtime_hours=_hours(data, "downtime_hours"),
         ),
-        technical_impact=_text(data, "technical_impact"),
-        suspected_actor=_text(data, "suspected_actor", most=300),
+        technical_impact=text(data, "technical_impact"),
+        suspected_actor=text(data, "suspected_actor", 300),
         actor_confidence=confidence,
         norms=tuple(norms),
         sources=tuple(_url(u) for u in _list(data, "sources")),

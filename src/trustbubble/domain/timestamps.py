@@ -54,3 +54,8 @@ def format_timestamp(us: int) -> str:
         f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
         f"T{hour:02d}:{minute:02d}:{second:02d}.{micros:06d}Z"
     )
+
+
+def stamp(moment: datetime) -> str:
+    """A UTC datetime as a STIX timestamp to the millisecond: 'YYYY-MM-DDTHH:MM:SS.fffZ'."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -34,6 +34,8 @@ from trustbubble.domain.assistance import (
 from trustbubble.domain.bubbles import BubbleRole
 from trustbubble.domain.choices import parse_choice
 from trustbubble.domain.errors import DomainError, Forbidden, Invalid, NotFound
+from trustbubble.domain.fields import MAX_TEXT, text
+from trustbubble.domain.timestamps import stamp
 from trustbubble.domain.tlp import RED_RECIPIENTS_EXTENSION_ID, TLP2_MARKING_IDS, TlpLevel
 from trustbubble.services import audit, notifications
 from trustbubble.services.accounts import reader_for
@@ -46,27 +48,9 @@ from trustbubble.store.assistance import Event, StoredRequest
 from trustbubble.store.database import Database
 from trustbubble.store.objects import ObjectQuery
 
-_MAX_TEXT = 20_000
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def _text(data: Mapping[str, Any], name: str, most: int, required: bool = False) -> str:
-    value = data.get(name) or ""
-    if not isinstance(value, str):
-        raise Invalid(name, "must be text")
-    value = value.strip()
-    if required and not value:
-        raise Invalid(name, "is required")
-    if len(value) > most:
-        raise Invalid(name, f"is {len(value)} characters long; at most {most}")
-    return value
 
 
 def _names(data: Mapping[str, Any], name: str) -> list[str]:
@@ -102,7 +86,7 @@ def _note(
             {
                 "identity": identities[r.org_id],
                 "answer": r.answer.value,
-                **({"answered": _stamp(r.answered)} if r.answered else {}),
+                **({"answered": stamp(r.answered)} if r.answered else {}),
                 **({"reason": r.reason} if r.reason else {}),
             }
             for r in status.recipients
@@ -112,8 +96,8 @@ def _note(
         "type": "note",
         "spec_version": "2.1",
         "id": request.note_id,
-        "created": _stamp(status.created),
-        "modified": _stamp(max(modified, status.created)),
+        "created": stamp(status.created),
+        "modified": stamp(max(modified, status.created)),
         "created_by_ref": requester,
         "abstract": request.title,
         "content": request.details or request.title,
@@ -142,7 +126,7 @@ def raise_request(db: Database, user: User, bubble_id: str, data: Mapping[str, A
         orgs = {org.id: org for org in account_store.all_orgs(conn) if org.id in roles}
         members = {orgs[o].name: o for o, role in roles.items() if role is not BubbleRole.OBSERVER}
         identities = _identities(conn, [*roles])
-    incident = _text(data, "incident_id", 60) or None
+    incident = text(data, "incident_id", 60) or None
     if incident is not None and not incident.startswith("incident--"):
         raise Invalid("incident_id", f"{incident!r} is not the id of an incident")
     now = _now()
@@ -152,12 +136,12 @@ def raise_request(db: Database, user: User, bubble_id: str, data: Mapping[str, A
         bubble_id=where.id,
         note_id=f"note--{uuid.uuid4()}",
         requester_email=user.email,
-        title=_text(data, "title", 300, required=True),
-        details=_text(data, "details", _MAX_TEXT),
+        title=text(data, "title", 300, required=True),
+        details=text(data, "details", MAX_TEXT),
         asked=parse_kinds(_names(data, "asked")),
-        urgency=parse_choice(Urgency, _text(data, "urgency", 10) or "high", "urgency", "urgency"),
+        urgency=parse_choice(Urgency, text(data, "urgency", 10) or "high", "urgency", "urgency"),
         incident_id=incident,
-        tlp=TlpLevel.parse(_text(data, "tlp", 20) or where.default_tlp.label),
+        tlp=TlpLevel.parse(text(data, "tlp", 20) or where.default_tlp.label),
         status=RequestStatus(
             RequestState.OPEN, user.org_id, tuple(Recipient(org) for org in chosen), now
         ),
@@ -318,8 +302,8 @@ def post_message(
     body = text.strip()
     if not body:
         raise Invalid("text", "a message needs words")
-    if len(body) > _MAX_TEXT:
-        raise Invalid("text", f"is {len(body)} characters long; at most {_MAX_TEXT}")
+    if len(body) > MAX_TEXT:
+        raise Invalid("text", f"is {len(body)} characters long; at most {MAX_TEXT}")
     wanted = sorted({a.strip() for a in attachments if a.strip()})
     seen = (
         {

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from trustbubble.domain.timestamps import stamp
 from trustbubble.domain.tlp import RED_RECIPIENTS_EXTENSION_ID, TLP2_MARKING_IDS, TlpLevel
 
 # Fixed, so that the same arguments give the same ids on every machine and every run.
@@ -162,10 +163,6 @@ class _Entry:
 _Made = tuple[dict[str, Any], str | None]  # the type-specific properties, and a malware family
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 class _Composer:
     def __init__(
         self,
@@ -229,7 +226,7 @@ class _Composer:
         if made is None:  # nothing suitable to refer to yet
             kind, made = "indicator", self._indicator(level, author)
         props, family = made
-        ts = _stamp(self.t)
+        ts = stamp(self.t)
         object_id = uuid.uuid5(_NAMESPACE, f"{self.id_prefix}/{self.position}")
         body: dict[str, Any] = {
             "type": kind,
@@ -355,7 +352,7 @@ class _Composer:
             "pattern": pattern,
             "pattern_type": "stix",
             "pattern_version": "2.1",
-            "valid_from": _stamp(self.t),
+            "valid_from": stamp(self.t),
         }
         return props, family
 
@@ -418,8 +415,8 @@ class _Composer:
         props = {
             "sighting_of_ref": indicator.body["id"],
             "count": min(int(self.rng.paretovariate(0.9)), 5000),
-            "first_seen": _stamp(first),
-            "last_seen": _stamp(min(last, self.t)),
+            "first_seen": stamp(first),
+            "last_seen": stamp(min(last, self.t)),
             "where_sighted_refs": [author],
         }
         return props, None
@@ -440,7 +437,7 @@ class _Composer:
             "name": name,
             "description": f"What members of the {self.bubble} bubble shared and saw lately.",
             "report_types": ["threat-report"],
-            "published": _stamp(self.t),
+            "published": stamp(self.t),
             "object_refs": [e.body["id"] for e in refs],
         }
         return props, None
@@ -465,7 +462,7 @@ class _Composer:
             return None
         entry = self.rng.choice(candidates)
         body = copy.deepcopy(entry.body)
-        body["modified"] = _stamp(self.t)
+        body["modified"] = stamp(self.t)
         kind = entry.kind
         if kind in ("indicator", "report") and self.rng.random() < 0.3:
             body["revoked"] = entry.revoked = True  # a false positive, or a report withdrawn

@@ -16,7 +16,7 @@ from trustbubble.domain.access import Reader
 from trustbubble.domain.accounts import User
 from trustbubble.domain.errors import Forbidden, Invalid, NotFound
 from trustbubble.domain.incidents import IncidentReport, from_stix, read_report, to_stix
-from trustbubble.domain.timestamps import format_timestamp, parse_timestamp
+from trustbubble.domain.timestamps import format_timestamp, parse_timestamp, stamp
 from trustbubble.domain.tlp import (
     RED_RECIPIENTS_EXTENSION_ID,
     TLP2_MARKING_IDS,
@@ -56,11 +56,6 @@ def _store(
         raise Invalid("incident", status.failures[0].message or "the node refused the incident")
 
 
-def _now_ms() -> str:
-    now = datetime.now(UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
-
-
 def report(db: Database, user: User, bubble_id: str, data: Mapping[str, Any]) -> str:
     """Share a new incident in a bubble; its STIX id."""
     reader = reader_for(db, user)
@@ -69,7 +64,7 @@ def report(db: Database, user: User, bubble_id: str, data: Mapping[str, Any]) ->
     incident = read_report(data)
     if where.bubble is None:
         raise Forbidden("incidents are reported in a bubble, not in the public collection")
-    now = _now_ms()
+    now = stamp(datetime.now(UTC))
     obj = to_stix(
         incident,
         object_id=f"incident--{uuid.uuid4()}",
@@ -135,7 +130,9 @@ def edit(
     reader, where, previous, _found = _editable(db, user, bubble_id, incident_id)
     incident = read_report(data)
     # A version must be later than the one it replaces, even within the same millisecond.
-    modified = max(parse_timestamp(_now_ms()), parse_timestamp(previous["modified"]) + 1000)
+    modified = max(
+        parse_timestamp(stamp(datetime.now(UTC))), parse_timestamp(previous["modified"]) + 1000
+    )
     obj = to_stix(
         incident,
         object_id=incident_id,
@@ -171,7 +168,7 @@ def link(db: Database, user: User, bubble_id: str, incident_id: str, object_id: 
         )
     levels = [level_of(incident, where.default_tlp), level_of(other, where.default_tlp)]
     level = max(levels)
-    now = _now_ms()
+    now = stamp(datetime.now(UTC))
     relationship: dict[str, Any] = {
         "type": "relationship",
         "spec_version": "2.1",
