@@ -16,6 +16,7 @@ from trustbubble.api.platform import (
     assistance,
     checks,
     incidents,
+    norms,
     notifications,
     pages,
 )
@@ -64,5 +65,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.include_router(router)
     app.include_router(notifications.router)
     app.include_router(checks.router)
+    app.include_router(norms.router)
     install_web(app)
     return app

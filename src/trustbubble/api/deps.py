@@ -75,13 +75,20 @@ def optional_reader(request: Request, node: NodeDep) -> tuple[Reader, str]:
     return accounts.reader_for(node.db, user), user.email
 
 
-def platform_user(request: Request, node: NodeDep) -> User:
-    """TAXII's credentials, or for reads a signed-in browser's session cookie."""
+def optional_platform_user(request: Request, node: NodeDep) -> User | None:
+    """TAXII's credentials, or for reads a signed-in browser's session cookie; None if neither."""
     user = authenticate(request, node)
     if user is None and request.method in ("GET", "HEAD"):
         cookie = request.cookies.get(SESSION_COOKIE)
         session = sessions.session_for(node.db, cookie) if cookie else None
         user = session.user if session else None
+    return user
+
+
+OptionalPlatformUser = Annotated[User | None, Depends(optional_platform_user)]
+
+
+def platform_user(user: OptionalPlatformUser) -> User:
     if user is None:
         raise Unauthenticated("this resource needs credentials")
     return user

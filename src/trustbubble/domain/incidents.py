@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from trustbubble.domain.choices import parse_choice
 from trustbubble.domain.errors import Invalid
 from trustbubble.domain.fields import text
+from trustbubble.domain.norms import read_letter
 from trustbubble.domain.timestamps import format_timestamp, parse_timestamp
 from trustbubble.domain.tlp import (
     RED_RECIPIENTS_EXTENSION_ID,
@@ -81,9 +82,6 @@ SECTORS: tuple[str, ...] = (
     "mining",
     "retail",
 )
-
-# The UN GGE 2015 norms (A/70/174, paragraph 13), by letter.
-NORM_LETTERS = "abcdefghijk"
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,10 +193,7 @@ def read_report(data: Mapping[str, Any]) -> IncidentReport:
     for sector in sectors:
         if sector not in SECTORS:
             raise Invalid("sectors", f"{sector!r} is not a STIX industry sector")
-    norms = sorted({n.lower() for n in _list(data, "norms")})
-    for norm in norms:
-        if len(norm) != 1 or norm not in NORM_LETTERS:
-            raise Invalid("norms", f"{norm!r} is not a UN GGE norm letter (a to k)")
+    norms = sorted({read_letter(n, "norms") for n in _list(data, "norms")})
     country = text(data, "country", 100, required=True).upper()
     if len(country) != 2 or not country.isalpha():
         raise Invalid("country", f"{country!r} is not an ISO 3166 alpha-2 code such as FR")

@@ -291,24 +291,24 @@ def _row(collection_id: str, obj: dict[str, Any], level: TlpLevel) -> IncidentRo
 
 def listing(
     db: Database,
-    user: User,
+    user: User | None,
     bubble_id: str | None,
     where: IncidentFilter,
     sort: str = "started",
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> IncidentList:
-    """The incidents the user may read, in one bubble or all of theirs, filtered and sorted."""
+    """The incidents the user may read, in one bubble or all of theirs, filtered and sorted;
+    for an anonymous reader (None), the CLEAR incidents of the node."""
     if sort not in store.SORTS:
         raise Invalid("sort", f"unknown order {sort!r} (use one of {', '.join(store.SORTS)})")
     if offset < 0:
         raise Invalid("offset", "must be 0 or more")
-    reader = reader_for(db, user)
-    scope, _name = scope_of(db, reader, bubble_id)
+    scope = None if user is None else scope_of(db, reader_for(db, user), bubble_id)[0]
     with db.read() as conn:
         total, rows = store.listing(conn, scope, where, sort, limit, offset)
     sensitive = sorted({r[2] for r in rows if r[3] >= TlpLevel.AMBER_STRICT})
-    if sensitive:
+    if sensitive and user is not None:
         with db.write() as conn:
             audit.record(conn, user.email, "objects.read", bubble_id or "incidents", ids=sensitive)
     items = [_row(r[1], orjson.loads(r[4]), TlpLevel(r[3])) for r in rows]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trustbubble.domain.node_objects import NODE_OBJECTS, PUBLIC_COLLECTION_ID
+from trustbubble.domain.node_objects import PUBLIC_COLLECTION_ID, node_objects
 from trustbubble.services.objects import store_node_objects
 from trustbubble.store.database import Database
 
@@ -19,4 +19,4 @@ def upgrade(db: Database) -> None:
 def publish(db: Database) -> None:
     """Store the objects the node serves in its public collection (again: a no-op)."""
     with db.write() as conn:
-        store_node_objects(conn, PUBLIC_COLLECTION_ID, NODE_AUTHOR, list(NODE_OBJECTS))
+        store_node_objects(conn, PUBLIC_COLLECTION_ID, NODE_AUTHOR, node_objects())

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from trustbubble.domain.access import Reader
 from trustbubble.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from trustbubble.domain.incidents import facts_of
+from trustbubble.domain.node_objects import PUBLIC_COLLECTION_ID
 from trustbubble.domain.observables import OBSERVABLE_HOLDERS, observables_of
 from trustbubble.domain.stix import (
     Problem,
@@ -279,14 +280,31 @@ def share_within(
         raise Forbidden(
             "writing needs the analyst or admin role and owner or member standing in the bubble"
         )
+    _store_made(conn, reader, actor, where.id, where.default_tlp, obj)
+
+
+def publish_made(conn: Connection, reader: Reader, actor: str, obj: dict[str, Any]) -> None:
+    """Store one CLEAR object the node made for a user in the public collection (a report its
+    author made public), in the caller's write transaction."""
+    _store_made(conn, reader, actor, PUBLIC_COLLECTION_ID, TlpLevel.CLEAR, obj)
+
+
+def _store_made(
+    conn: Connection,
+    reader: Reader,
+    actor: str,
+    collection_id: str,
+    default_tlp: TlpLevel,
+    obj: dict[str, Any],
+) -> None:
     assert reader.org_id is not None
-    prepared = prepare(obj, 0, where.default_tlp)
+    prepared = prepare(obj, 0, default_tlp)
     if isinstance(prepared, StatusDetail):
         raise Invalid("object", prepared.message or "the node refused the object")
-    outcome = store.insert_versions(conn, where.id, reader.org_id, [prepared], _now_us())
+    outcome = store.insert_versions(conn, collection_id, reader.org_id, [prepared], _now_us())
     if outcome.conflicts:
         raise Conflict(f"{prepared.id}: this version is already stored with other content")
-    audit.record(conn, actor, "objects.added", where.id, ids=[prepared.id])
+    audit.record(conn, actor, "objects.added", collection_id, ids=[prepared.id])
 
 
 def store_node_objects(

@@ -16,14 +16,22 @@ from sqlalchemy import (
     Connection,
     Select,
     Subquery,
+    and_,
     func,
+    or_,
     select,
     true,
 )
 
+from trustbubble.domain.norms import CRITICAL_SECTORS
 from trustbubble.store.feed import Scope, in_scope
 from trustbubble.store.objects import AccessColumns
-from trustbubble.store.tables import incident_facts, incident_sectors, objects
+from trustbubble.store.tables import (
+    assistance_requests,
+    incident_facts,
+    incident_sectors,
+    objects,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +42,7 @@ class IncidentFilter:
     countries: tuple[str, ...] = ()
     attack_types: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
+    norm: str | None = None  # a letter: incidents that name the norm or touch it by what they are
 
 
 FACT_ACCESS = AccessColumns(incident_facts, "object_added")
@@ -63,7 +72,50 @@ def _conditions(scope: Scope, where: IncidentFilter) -> list[ColumnElement[bool]
                 )
             )
         )
+    if where.norm is not None:
+        conditions.append(_touches(scope, where.norm))
     return conditions
+
+
+# The requests for assistance nobody has answered yet, or everybody declined.
+_UNANSWERED = ("open", "declined")
+
+
+def _touches(scope: Scope, letter: str) -> ColumnElement[bool]:
+    """SQL for domain/norms.py `suggested_norms`, or the norm named by the reporter. A request
+    counts only when the reader may read its note: its existence is not for everyone."""
+    facts = incident_facts.c
+    either: list[ColumnElement[bool]] = [facts.norms.contains(letter, autoescape=True)]
+    if letter in ("f", "g"):
+        either.append(
+            facts.object_added.in_(
+                select(incident_sectors.c.object_added).where(
+                    incident_sectors.c.sector.in_(sorted(CRITICAL_SECTORS))
+                )
+            )
+        )
+    if letter == "i":
+        either.append(facts.attack_type == "supply-chain")
+    if letter == "h":
+        either.append(
+            facts.stix_id.in_(
+                select(assistance_requests.c.incident_id)
+                .join(
+                    objects,
+                    and_(
+                        objects.c.collection_id == assistance_requests.c.bubble_id,
+                        objects.c.id == assistance_requests.c.note_id,
+                        objects.c.is_latest == true(),
+                    ),
+                )
+                .where(
+                    assistance_requests.c.state.in_(_UNANSWERED),
+                    assistance_requests.c.incident_id.is_not(None),
+                    in_scope(scope),
+                )
+            )
+        )
+    return or_(*either)
 
 
 def _once(scope: Scope) -> bool:

@@ -420,3 +420,35 @@ webhooks = Table(
     Column("created", Timestamp(), nullable=False),
     Column("revoked", Timestamp(), nullable=True),
 )
+
+# National implementation reports of the UN GGE norms (docs/norms.md): one row per revision of a
+# country's report for a year. `entries` is the JSON of domain/norms.py `entries_json`.
+norm_reports = Table(
+    "norm_reports",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("stix_id", String(60), nullable=False),  # one STIX report per country and year
+    Column("country", String(2), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("org_id", String(36), ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("state", String(10), nullable=False),
+    Column("visibility", String(10), nullable=False),
+    Column("tlp", SmallInteger, nullable=True),  # of the shared STIX version, when submitted
+    Column("catalogue_version", String(20), nullable=False),
+    Column("entries", Text, nullable=False),
+    Column("author_email", String(254), nullable=False),
+    Column("created", Timestamp(), nullable=False),
+    Column("updated", Timestamp(), nullable=False),
+    Column("submitted", Timestamp(), nullable=True),
+    UniqueConstraint("country", "year", "revision"),
+)
+
+# Where a submitted revision was shared: the stored STIX version in each collection. Readers other
+# than the keeper reach a revision only through one of these rows and the access policy.
+norm_report_shares = Table(
+    "norm_report_shares",
+    metadata,
+    Column("report_id", String(36), ForeignKey("norm_reports.id"), primary_key=True),
+    _version_key(primary_key=True),
+)

@@ -12,7 +12,7 @@ from trustbubble.api.deps import NodeDep
 from trustbubble.api.platform.filters import IncidentListFilter
 from trustbubble.domain.errors import Invalid
 from trustbubble.domain.incidents import SECTORS, AttackType, IncidentReport, IncidentStatus
-from trustbubble.domain.norms import NORM_NAMES
+from trustbubble.domain.norms import norm_names
 from trustbubble.domain.timestamps import format_timestamp
 from trustbubble.services import dashboard, incidents
 from trustbubble.web.deps import CsrfChecked, SignedIn, render
@@ -27,7 +27,7 @@ def _choices() -> dict[str, Any]:
         "statuses": [s.value for s in IncidentStatus],
         "attack_types": [a.value for a in AttackType],
         "sectors": SECTORS,
-        "norm_names": NORM_NAMES,
+        "norm_names": norm_names(),
     }
 
 
