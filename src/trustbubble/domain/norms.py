@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -308,6 +309,21 @@ def read_entries(data: Any) -> tuple[Entry, ...]:
     return tuple(entries[letter] for letter in sorted(entries))
 
 
+def read_document(body: Any) -> tuple[Entry, ...]:
+    """Entries from JSON: the entries object itself, or a whole report as the API serves it."""
+    if isinstance(body, Mapping) and isinstance(body.get("entries"), Mapping):
+        body = body["entries"]
+    return read_entries(body)
+
+
+def read_json(content: str, field: str = "file") -> tuple[Entry, ...]:
+    try:
+        body = json.loads(content)
+    except ValueError as error:
+        raise Invalid(field, f"is not JSON ({error})") from None
+    return read_document(body)
+
+
 def entries_json(entries: Sequence[Entry]) -> dict[str, Any]:
     """The entries as the JSON that `read_entries` reads back."""
     return {
@@ -375,6 +391,59 @@ def read_csv(content: str) -> tuple[Entry, ...]:
         if "level" not in entry:
             raise Invalid(f"entries.{letter}", "has no level line")
     return read_entries(found)
+
+
+_TAGGED = re.compile(r"^(?P<text>.*?)\s*\[(?P<ids>[^\]]*)\]\s*$")
+
+
+def read_form(data: Mapping[str, str]) -> tuple[Entry, ...]:
+    """Entries from the report form: per norm `level_g`, and one item per line in `measures_g`
+    (ending with the guidance ids in brackets, as in "Hospitals designated [g.1]"),
+    `challenges_g`, `gaps_g` and `evidence_g` ("title | https://..." or only the address).
+    A norm whose level is left empty is not reported."""
+    found: dict[str, dict[str, Any]] = {}
+    for letter in NORM_LETTERS:
+        level = (data.get(f"level_{letter}") or "").strip()
+        if not level:
+            continue
+        measures = []
+        for line in _lines(data.get(f"measures_{letter}")):
+            tagged = _TAGGED.match(line)
+            if tagged:
+                ids = tagged["ids"].replace(",", " ").split()
+                measures.append({"text": tagged["text"], "guidance": ids})
+            else:
+                measures.append({"text": line, "guidance": []})
+        evidence = []
+        for line in _lines(data.get(f"evidence_{letter}")):
+            title, _bar, url = line.rpartition("|")
+            evidence.append({"title": title.strip(), "url": url.strip()})
+        found[letter] = {
+            "level": level,
+            "measures": measures,
+            "challenges": data.get(f"challenges_{letter}") or "",
+            "gaps": _lines(data.get(f"gaps_{letter}")),
+            "evidence": evidence,
+        }
+    return read_entries(found)
+
+
+def _lines(value: str | None) -> list[str]:
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+def form_values(entries: Sequence[Entry]) -> dict[str, str]:
+    """The report form's fields for these entries: what `read_form` reads back."""
+    values: dict[str, str] = {}
+    for e in entries:
+        values[f"level_{e.letter}"] = e.level.value
+        values[f"measures_{e.letter}"] = "\n".join(
+            m.text + (f" [{' '.join(m.guidance)}]" if m.guidance else "") for m in e.measures
+        )
+        values[f"challenges_{e.letter}"] = e.challenges
+        values[f"gaps_{e.letter}"] = "\n".join(e.gaps)
+        values[f"evidence_{e.letter}"] = "\n".join(f"{v.title} | {v.url}" for v in e.evidence)
+    return values
 
 
 # -- STIX -----------------------------------------------------------------------------------

@@ -76,6 +76,18 @@ def _keeper(conn: Connection, user: User) -> Organization:
     return org
 
 
+def may_keep(db: Database, user: User | None) -> bool:
+    """Whether the user may write their state's reports (to offer the form at all)."""
+    if user is None:
+        return False
+    try:
+        with db.read() as conn:
+            _keeper(conn, user)
+    except Forbidden:
+        return False
+    return True
+
+
 def read_year(value: Any, field: str = "year") -> int:
     try:
         year = int(str(value).strip())

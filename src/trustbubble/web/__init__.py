@@ -17,6 +17,7 @@ from trustbubble.web.pages import (
     checks,
     dashboard,
     incidents,
+    norms,
     notifications,
     observatory,
     search,
@@ -34,3 +35,4 @@ def install(app: FastAPI) -> None:
         app.include_router(pages.router)
     app.include_router(notifications.router)
     app.include_router(checks.router)
+    app.include_router(norms.router)

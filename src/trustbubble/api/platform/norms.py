@@ -23,6 +23,7 @@ from trustbubble.domain.norms import (
     entries_csv,
     norm_note,
     read_csv,
+    read_document,
     read_entries,
 )
 from trustbubble.services import norms
@@ -177,9 +178,7 @@ async def put_entries(
     if request.headers.get("content-type", "").startswith("text/csv"):
         entries = read_csv((await request.body()).decode("utf-8", errors="replace"))
     else:
-        if isinstance(body, dict) and isinstance(body.get("entries"), dict):
-            body = body["entries"]  # a whole document, as GET serves it
-        entries = read_entries(body)
+        entries = read_document(body)  # the entries, or a whole document as GET serves it
     await run_in_threadpool(norms.edit, node.db, user, report_id, entries)
     found = await run_in_threadpool(norms.view, node.db, user, report_id)
     return norms.document(found)

@@ -2,9 +2,12 @@
 // so the page needs no inline script under its Content-Security-Policy.
 (function () {
   "use strict";
+  var PALETTE = ["#0b6e4f", "#c2410c", "#1d4ed8", "#7c3aed", "#a16207"];
   function draw(canvas) {
     var data = JSON.parse(canvas.getAttribute("data-chart"));
-    var line = canvas.getAttribute("data-kind") === "line";
+    var kind = canvas.getAttribute("data-kind");
+    if (kind === "levels") { return levels(canvas, data); }
+    var line = kind === "line";
     new window.Chart(canvas, {
       type: line ? "line" : "bar",
       data: {
@@ -24,6 +27,38 @@
         indexAxis: line ? "x" : "y",
         plugins: { legend: { display: false } },
         scales: { x: { beginAtZero: true }, y: { beginAtZero: true } },
+      },
+    });
+  }
+  // Norms down the x axis, a level (0 to 4, named by data.ticks) up the y axis, one bar per
+  // series: a year of one state, or a state beside others.
+  function levels(canvas, data) {
+    new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: data.labels,
+        datasets: data.series.map(function (s, i) {
+          return {
+            label: s.label,
+            // A norm at "not started" still shows a sliver, unlike one the report omits.
+            data: s.values.map(function (v) { return v === null ? null : v + 0.1; }),
+            backgroundColor: PALETTE[i % PALETTE.length],
+          };
+        }),
+      },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        scales: {
+          y: {
+            min: 0,
+            max: data.ticks.length - 0.5,
+            ticks: {
+              stepSize: 1,
+              callback: function (v) { return data.ticks[v] || ""; },
+            },
+          },
+        },
       },
     });
   }
