@@ -16,6 +16,7 @@ from trustbubble.domain.tlp import TlpLevel
 from trustbubble.services import accounts, assistance, bubbles, exchange, objects, pocs
 from trustbubble.services.demo_content import bubble_content
 from trustbubble.services.demo_incidents import INTERNATIONAL, incidents
+from trustbubble.services.demo_norms import load_reports
 from trustbubble.store import accounts as account_store
 from trustbubble.store.database import Database
 
@@ -34,6 +35,8 @@ ORGS = [
     ("Hôpital Universitaire Lyon-Sud", "operator", "FR", "FR National CERT"),
     ("Centre Hospitalier de Bordeaux", "operator", "FR", "FR National CERT"),
     ("KE National CERT", "cert", "KE", None),
+    ("KE Ministry of ICT", "government", "KE", None),
+    ("DE Federal Foreign Office", "government", "DE", None),
     ("Nairobi General Hospital", "operator", "KE", "KE National CERT"),
     ("DE National CERT", "cert", "DE", None),
     ("BR National CERT", "cert", "BR", None),
@@ -48,6 +51,13 @@ USERS = [
     ("admin@fr-cert.demo.test", "FR National CERT", "admin", "FR CERT admin"),
     ("analyst@ke-cert.demo.test", "KE National CERT", "analyst", "KE CERT analyst, both bubbles"),
     ("security@health.fr.demo.test", "FR Ministry of Health", "analyst", "ministry, bilateral"),
+    ("policy@ict.ke.demo.test", "KE Ministry of ICT", "analyst", "ministry, both bubbles"),
+    (
+        "policy@auswaertiges.de.demo.test",
+        "DE Federal Foreign Office",
+        "analyst",
+        "foreign office, regional member",
+    ),
     (
         "ciso@lyon-sud.demo.test",
         "Hôpital Universitaire Lyon-Sud",
@@ -113,7 +123,7 @@ def load(db: Database, progress: Callable[[str], None] = lambda _t: None) -> lis
         BILATERAL,
         BubbleKind.BILATERAL,
         "FR National CERT",
-        members=("KE National CERT", "FR Ministry of Health"),
+        members=("KE National CERT", "FR Ministry of Health", "KE Ministry of ICT"),
         charter="France and Kenya share incidents against hospitals and answer requests "
         "for help within 24 hours.",
         default_tlp=TlpLevel.AMBER,
@@ -129,6 +139,8 @@ def load(db: Database, progress: Callable[[str], None] = lambda _t: None) -> lis
             "BR National CERT",
             "MedSecure GmbH",
             INTERNATIONAL,
+            "KE Ministry of ICT",
+            "DE Federal Foreign Office",
         ),
         observers=("Patients' Digital Safety Network",),
         charter="National CERTs of three continents and their partners protect health care.",
@@ -139,6 +151,7 @@ def load(db: Database, progress: Callable[[str], None] = lambda _t: None) -> lis
     _share(db, REGIONAL, 280, 2021, now, progress)
     _report_incidents(db, progress)
     _contacts_and_requests(db, progress)
+    load_reports(db, progress)
     examples = _examples_dir()
     if examples is not None:
         for path in sorted(examples.glob("*.json")):
