@@ -105,6 +105,10 @@ def test_a_report_is_written_in_the_form_refused_when_wrong_and_submitted(
     shown = client.get(report_url).text
     assert "Health partnership (TLP:GREEN)" in shown
     assert "Start a new revision" in shown
+    assert client.get(edit_url, follow_redirects=False).headers["location"] == report_url
+    in_bubble = client.get(f"/bubbles/{bubble_id.group(1)}/norms").text
+    assert "Incident response training" in in_bubble
+    assert "No report you may read from: FR." in in_bubble
     card = client.get("/norms/states/KE").text
     assert "implemented" in card
     assert client.get("/norms/states/KE.csv").text.splitlines()[0] == "norm,name,2026,change"

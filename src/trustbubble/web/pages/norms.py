@@ -9,9 +9,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import NodeDep
-from trustbubble.domain.errors import DomainError, Invalid
+from trustbubble.domain.errors import DomainError, Invalid, NotFound
 from trustbubble.domain.norms import (
     Level,
+    ReportState,
     catalogue,
     entries_csv,
     form_values,
@@ -136,6 +137,10 @@ async def _report_page(
 @router.get("/norms/reports/{report_id}/edit", response_class=HTMLResponse)
 async def edit_page(request: Request, node: NodeDep, session: SignedIn, report_id: str) -> Response:
     found = await run_in_threadpool(norms.view, node.db, session.user, report_id)
+    if not found.mine:
+        raise NotFound(f"no report {report_id}")
+    if found.report.state is not ReportState.DRAFT:
+        return RedirectResponse(f"/norms/reports/{report_id}", status_code=303)
     return _edit_form(request, found, form_values(found.report.entries))
 
 
