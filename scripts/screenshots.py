@@ -80,6 +80,8 @@ def main() -> None:
                 _shoot(page, "incident-form")
                 page.goto(base + "/observatory")
                 _shoot(page, "observatory")
+                page.goto(base + "/norms/compare?country=FR&country=KE&country=DE")
+                _shoot(page, "norms-comparison")
                 browser.close()
         finally:
             server.terminate()
