@@ -137,6 +137,7 @@ def test_a_report_is_drafted_submitted_to_a_bubble_and_read_by_its_audience(
     assert done["shared_in"] == [{"collection": "Health partnership", "tlp": "AMBER"}]
     seen = client.get(f"{REPORTS}/{report_id}", headers=world.partner.auth).json()
     assert seen["entries"]["g"]["level"] == "implemented"
+    assert seen["shared_in"] == [{"collection": "Health partnership", "tlp": "AMBER"}]
     assert seen["keeper"] == "Ministry of ICT"
     # AMBER: the observer and the outsider read nothing; the anonymous neither.
     for party in (world.observer, world.outsider):
@@ -355,3 +356,28 @@ def test_catalogue_guidance_ids_are_unique_and_numbered() -> None:
         assert [g.id for g in norm.guidance] == [
             f"{norm.letter}.{n}" for n in range(1, len(norm.guidance) + 1)
         ]
+
+
+def test_a_reader_outside_a_bubble_never_learns_its_name(client: TestClient, world: World) -> None:
+    report_id = _start(client, world.ministry, entries={"g": {"level": "initial"}})
+    wrong = client.post(
+        f"{REPORTS}/{report_id}/submit",
+        json={"visibility": "private", "tlp": "green"},
+        headers=world.ministry.auth,
+    )
+    assert wrong.status_code == 400
+    assert "a private report has no TLP to choose" in wrong.text
+    _submit(
+        client,
+        world.ministry,
+        report_id,
+        visibility="bubbles",
+        bubbles=[world.bubble_id],
+        tlp="clear",
+    )
+    for auth in (world.outsider.auth, {}):
+        seen = client.get(f"{REPORTS}/{report_id}", headers=auth)
+        assert seen.status_code == 200, seen.text
+        assert seen.json()["shared_in"] == [{"collection": "Public", "tlp": "CLEAR"}]
+    observer = client.get(f"{REPORTS}/{report_id}", headers=world.observer.auth).json()
+    assert observer["shared_in"] == [{"collection": "Health partnership", "tlp": "CLEAR"}]

@@ -9,6 +9,7 @@ from trustbubble.cli.assistance import assist_app, poc_app
 from trustbubble.cli.bubbles import bubble_app
 from trustbubble.cli.checks import check_app
 from trustbubble.cli.node import audit_app, db_app, demo, serve
+from trustbubble.cli.norms import norms_app
 from trustbubble.cli.notifications import webhook_app
 from trustbubble.cli.sharing import export_bundle, import_bundle
 
@@ -28,6 +29,7 @@ for sub, name in (
     (poc_app, "poc"),
     (webhook_app, "webhook"),
     (check_app, "check"),
+    (norms_app, "norms"),
 ):
     app.add_typer(sub, name=name)
 app.command("import")(import_bundle)

@@ -75,6 +75,11 @@ class Catalogue:
         """The source a reference such as 'A/76/135, para. 45' points into."""
         return next(s for s in self.sources if reference.startswith(s.id))
 
+    def sources_of(self, norm: Norm) -> list[Source]:
+        """The sources a norm and its guidance cite."""
+        cited = {norm.source, *(g.source for g in norm.guidance)}
+        return [s for s in self.sources if any(c.startswith(s.id) for c in cited)]
+
     @property
     def guidance_ids(self) -> frozenset[str]:
         return frozenset(item.id for norm in self.norms for item in norm.guidance)
@@ -319,8 +324,10 @@ def read_document(body: Any) -> tuple[Entry, ...]:
 def read_json(content: str, field: str = "file") -> tuple[Entry, ...]:
     try:
         body = json.loads(content)
-    except ValueError as error:
-        raise Invalid(field, f"is not JSON ({error})") from None
+    except json.JSONDecodeError as error:
+        raise Invalid(
+            field, f"is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
+        ) from None
     return read_document(body)
 
 

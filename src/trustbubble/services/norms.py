@@ -233,6 +233,8 @@ def read_publication(data: Mapping[str, Any]) -> Publication:
     bubble_ids = tuple(dict.fromkeys(b.strip() for b in bubbles if b.strip()))
     tlp_text = str(data.get("tlp") or "").strip()
     tlp = TlpLevel.parse(tlp_text) if tlp_text else None
+    if tlp is not None and visibility is not Visibility.BUBBLES:
+        raise Invalid("tlp", f"a {visibility.value} report has no TLP to choose")
     if visibility is Visibility.BUBBLES and not bubble_ids:
         raise Invalid("bubbles", "name at least one bubble to submit the report to")
     if visibility is not Visibility.BUBBLES and bubble_ids:
@@ -281,7 +283,7 @@ def submit(db: Database, user: User, report_id: str, publication: Publication) -
             )
             keys.append(store.stored_key(conn, PUBLIC_COLLECTION_ID, report.stix_id, version))
         for where in places:
-            tlp = publication.tlp or where.default_tlp
+            tlp = where.default_tlp if publication.tlp is None else publication.tlp
             share_within(
                 conn, reader, user.email, where, report_to_stix(heading, report.entries, tlp)
             )
@@ -310,22 +312,23 @@ def submit(db: Database, user: User, report_id: str, publication: Publication) -
 # -- reading ---------------------------------------------------------------------------------
 
 
-def _readable_ids(db: Database, user: User | None) -> tuple[set[str], str | None]:
-    """Ids of the submitted revisions the user may read through their STIX versions, and the
-    user's organization (which reads every revision it keeps)."""
+def _readable_shares(db: Database, user: User | None) -> set[tuple[str, str, int]]:
+    """The shared STIX versions of revisions the user may read, through the access policy:
+    (revision id, collection id, TLP) each."""
     with db.read() as conn:
         public = store.shared_readable(conn, None)
     if user is None:
-        return public, None
+        return public
     scope = [(c.id, c.grant) for c in collections_for(db, reader_for(db, user))]
     with db.read() as conn:
-        return public | store.shared_readable(conn, scope), user.org_id
+        return public | store.shared_readable(conn, scope)
 
 
 def visible_reports(db: Database, user: User | None) -> list[StoredReport]:
     """Every revision the user may read: their own organization's, drafts included, and the
-    submitted ones the access policy lets them read."""
-    readable, org_id = _readable_ids(db, user)
+    submitted ones the access policy lets them read through one of their STIX versions."""
+    readable = {report_id for report_id, _c, _t in _readable_shares(db, user)}
+    org_id = user.org_id if user is not None else None
     with db.read() as conn:
         every = store.reports(conn)
     return [r for r in every if r.org_id == org_id or r.id in readable]
@@ -347,7 +350,9 @@ class ReportView:
     report: StoredReport
     keeper: str
     mine: bool  # the reader's organization keeps it: it may edit, revise, submit
-    shared_in: list[tuple[str, str]]  # (bubble or collection name, TLP label), for the keeper
+    # (bubble name or "Public", TLP label): every place for the keeper, for others those
+    # where they may read it
+    shared_in: list[tuple[str, str]]
     revisions: list[StoredReport]  # every revision of this country and year the reader may see
 
 
@@ -362,7 +367,14 @@ def view(db: Database, user: User | None, report_id: str) -> ReportView:
     with db.read() as conn:
         keeper = account_store.org_by_id(conn, report.org_id)
         names = _collection_names(conn)
-        shares = store.shared_in(conn, [report.id]).get(report.id, []) if mine else []
+        shares = store.shared_in(conn, [report.id]).get(report.id, [])
+    if not mine:
+        # Only where the reader may read it, and only bubbles the reader may know of by name:
+        # a CLEAR version in a bubble of others reads as public.
+        known = {c.id for c in collections_for(db, reader_for(db, user))} if user else set()
+        readable = {(c, t) for r, c, t in _readable_shares(db, user) if r == report.id}
+        shares = sorted((c if c in known else PUBLIC_COLLECTION_ID, t) for c, t in readable)
+        shares = list(dict.fromkeys(shares))
     return ReportView(
         report,
         keeper.name if keeper else "",
@@ -528,6 +540,62 @@ def common_gaps(reports: Sequence[StoredReport], most: int = 15) -> list[Gap]:
     return [Gap(t, n, sorted(ls), sorted(cs)) for t, ls, cs, n in ranked[:most]]
 
 
+# -- JSON shapes, shared by the API and the CLI ---------------------------------------------
+
+
+def norm_json(norm: Norm) -> dict[str, Any]:
+    return {
+        "letter": norm.letter,
+        "name": norm.name,
+        "paraphrase": norm.paraphrase,
+        "source": norm.source,
+        "guidance": [{"id": g.id, "measure": g.measure, "source": g.source} for g in norm.guidance],
+        "page": f"/norms/{norm.letter}",
+    }
+
+
+def catalogue_json() -> dict[str, Any]:
+    book = catalogue()
+    return {
+        "version": book.version,
+        "published": book.published,
+        "sources": [{"id": s.id, "title": s.title, "url": s.url} for s in book.sources],
+        "norms": [norm_json(n) for n in book.norms],
+    }
+
+
+def grid_json(grid: Grid) -> dict[str, Any]:
+    return {
+        "title": grid.title,
+        "columns": [
+            {"label": label, "report_id": r.id, "country": r.country, "year": r.year}
+            for label, r in zip(grid.columns, grid.reports, strict=True)
+        ],
+        "rows": [
+            {
+                "norm": row.letter,
+                "name": row.name,
+                "levels": [level.value if level else None for level in row.levels],
+                "change": row.change,
+            }
+            for row in grid.rows
+        ],
+    }
+
+
+def bubble_json(found: BubbleNorms) -> dict[str, Any]:
+    return {
+        **grid_json(found.grid),
+        "bubble_id": found.bubble_id,
+        "implementing": found.implementing,
+        "gaps": [
+            {"text": g.text, "count": g.count, "letters": g.letters, "countries": g.countries}
+            for g in found.gaps
+        ],
+        "without_report": found.without_report,
+    }
+
+
 # -- documents -------------------------------------------------------------------------------
 
 
@@ -611,11 +679,10 @@ def norm_page(db: Database, user: User | None, letter: str) -> NormPage:
     with db.read() as conn:
         months = incident_store.count_by(conn, scope, where, "month")
     requests = assistance.listing(db, user) if user is not None and norm.letter == "h" else []
-    cited = {norm.source, *(g.source for g in norm.guidance)}
     return NormPage(
         norm,
         book.version,
-        [s for s in book.sources if any(c.startswith(s.id) for c in cited)],
+        book.sources_of(norm),
         found.total,
         [TouchingIncident(row, norm.letter in row.norms) for row in found.items],
         sorted((month or "", count) for month, count in months),

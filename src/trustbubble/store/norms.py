@@ -140,15 +140,13 @@ def stored_key(conn: Connection, collection_id: str, stix_id: str, version: int)
     )
 
 
-def shared_readable(conn: Connection, scope: Scope) -> set[str]:
-    """Ids of the submitted revisions with a shared STIX version the scope may read."""
-    statement = (
-        select(norm_report_shares.c.report_id)
-        .join(objects, objects.c.added == norm_report_shares.c.object_added)
-        .where(in_scope(scope))
-        .distinct()
+def shared_readable(conn: Connection, scope: Scope) -> set[tuple[str, str, int]]:
+    """The shared STIX versions of revisions the scope may read: (revision id, collection id,
+    TLP) each."""
+    statement = select(norm_report_shares.c.report_id, objects.c.collection_id, objects.c.tlp).join(
+        objects, objects.c.added == norm_report_shares.c.object_added
     )
-    return {row[0] for row in conn.execute(statement)}
+    return {(r[0], r[1], r[2]) for r in conn.execute(statement.where(in_scope(scope)))}
 
 
 def shared_in(conn: Connection, report_ids: Sequence[str]) -> dict[str, list[tuple[str, int]]]:

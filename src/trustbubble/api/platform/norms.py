@@ -17,8 +17,6 @@ from starlette.concurrency import run_in_threadpool
 from trustbubble.api.deps import CurrentUser, NodeDep, OptionalPlatformUser, PlatformUser
 from trustbubble.domain.node_objects import NORM_EXTENSION, NORM_REPORT_EXTENSION
 from trustbubble.domain.norms import (
-    Catalogue,
-    Norm,
     catalogue,
     entries_csv,
     norm_note,
@@ -70,27 +68,10 @@ class Submission(BaseModel):
     tlp: str = Field(default="", description="TLP in the bubbles; the bubble's default if empty.")
 
 
-def _norm_json(norm: Norm, book: Catalogue) -> dict[str, Any]:
-    return {
-        "letter": norm.letter,
-        "name": norm.name,
-        "paraphrase": norm.paraphrase,
-        "source": norm.source,
-        "guidance": [{"id": g.id, "measure": g.measure, "source": g.source} for g in norm.guidance],
-        "page": f"/norms/{norm.letter}",
-    }
-
-
 @router.get("/norms")
 async def list_norms() -> dict[str, Any]:
     """The catalogue: the 11 norms, their 2021 guidance and the sources they come from."""
-    book = catalogue()
-    return {
-        "version": book.version,
-        "published": book.published,
-        "sources": [{"id": s.id, "title": s.title, "url": s.url} for s in book.sources],
-        "norms": [_norm_json(n, book) for n in book.norms],
-    }
+    return norms.catalogue_json()
 
 
 @router.get("/norms/stix")
@@ -114,7 +95,7 @@ async def get_norm(node: NodeDep, user: OptionalPlatformUser, letter: str) -> di
     """A norm with the incidents (reported or suggested) and requests I may see that touch it."""
     page = await run_in_threadpool(norms.norm_page, node.db, user, letter)
     return {
-        **_norm_json(page.norm, catalogue()),
+        **norms.norm_json(page.norm),
         "catalogue_version": page.catalogue_version,
         "incidents_total": page.incidents_total,
         "incidents": [_touching(t) for t in page.incidents],
@@ -208,25 +189,6 @@ async def discard_report(node: NodeDep, user: CurrentUser, report_id: str) -> No
     await run_in_threadpool(norms.discard, node.db, user, report_id)
 
 
-def _grid_json(grid: norms.Grid) -> dict[str, Any]:
-    return {
-        "title": grid.title,
-        "columns": [
-            {"label": label, "report_id": r.id, "country": r.country, "year": r.year}
-            for label, r in zip(grid.columns, grid.reports, strict=True)
-        ],
-        "rows": [
-            {
-                "norm": row.letter,
-                "name": row.name,
-                "levels": [level.value if level else None for level in row.levels],
-                "change": row.change,
-            }
-            for row in grid.rows
-        ],
-    }
-
-
 @router.get("/norm-scorecards/{country}")
 async def state_scorecard(
     node: NodeDep, user: OptionalPlatformUser, country: str, format: _Format = "json"
@@ -235,7 +197,7 @@ async def state_scorecard(
     grid = await run_in_threadpool(norms.scorecard, node.db, user, country)
     if format == "csv":
         return Response(grid.as_csv(), media_type=_CSV)
-    return _grid_json(grid)
+    return norms.grid_json(grid)
 
 
 @router.get("/norm-comparison")
@@ -250,7 +212,7 @@ async def compare_states(
     grid = await run_in_threadpool(norms.compare, node.db, user, country, year)
     if format == "csv":
         return Response(grid.as_csv(), media_type=_CSV)
-    return _grid_json(grid)
+    return norms.grid_json(grid)
 
 
 @router.get("/bubbles/{bubble_id}/norms")
@@ -261,10 +223,4 @@ async def bubble_norms(
     found = await run_in_threadpool(norms.bubble_norms, node.db, user, bubble_id)
     if format == "csv":
         return Response(found.grid.as_csv(), media_type=_CSV)
-    return {
-        **_grid_json(found.grid),
-        "bubble_id": found.bubble_id,
-        "implementing": found.implementing,
-        "gaps": found.gaps,
-        "without_report": found.without_report,
-    }
+    return norms.bubble_json(found)
