@@ -40,4 +40,8 @@ def test_a_bad_file_names_the_line_and_path_and_exits_1(tmp_path: Path) -> None:
 
 def test_the_shipped_scenarios_are_listed() -> None:
     listed = json.loads(runner.invoke(app, ["exercise", "scenarios", "--json"]).stdout)
-    assert [s["id"] for s in listed["scenarios"]] == ["hospital-ransomware"]
+    assert [s["id"] for s in listed["scenarios"]] == [
+        "cross-border-water",
+        "health-organization-intrusion",
+        "hospital-ransomware",
+    ]
