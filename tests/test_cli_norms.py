@@ -12,7 +12,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from trustbubble.cli import app
+from trustbubble.cli import app, common
 from trustbubble.domain.norms import NORM_LETTERS, catalogue
 from trustbubble.store.database import Database
 
@@ -38,6 +38,8 @@ def run(db: Database, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The CLI on the test's migrated store, with a terminal wide enough for one line a row."""
     monkeypatch.setenv("TRUSTBUBBLE_DATABASE_URL", db.url)
     monkeypatch.setenv("COLUMNS", "120")
+    # A console made where COLUMNS was already set (as under pytest-xdist) keeps its width.
+    monkeypatch.setattr(common.out, "width", 120)
     runner = CliRunner()
 
     def invoke(*args: str, code: int = 0) -> Any:
