@@ -452,3 +452,54 @@ norm_report_shares = Table(
     Column("report_id", String(36), ForeignKey("norm_reports.id"), primary_key=True),
     _version_key(primary_key=True),
 )
+
+# Role-play exercise sessions (docs/exercises.md). A session keeps the scenario's text as it was
+# when the session was made, and its log; its state is always replay(scenario, log).
+exercise_sessions = Table(
+    "exercise_sessions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("scenario_id", String(63), nullable=False),
+    Column("scenario_text", Text, nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("facilitator_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column("created", Timestamp(), nullable=False),
+)
+
+# Who plays which role: a user of the node, or a guest holding a one-time link (its hash).
+exercise_players = Table(
+    "exercise_players",
+    metadata,
+    Column("session_id", String(36), ForeignKey("exercise_sessions.id"), primary_key=True),
+    Column("role_id", String(63), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=True, index=True),
+    Column("guest_name", String(200), nullable=False, server_default=""),
+    Column("guest_token_hash", String(64), nullable=True, unique=True),
+)
+
+exercise_log = Table(
+    "exercise_log",
+    metadata,
+    Column("session_id", String(36), ForeignKey("exercise_sessions.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", Timestamp(), nullable=False),
+    Column("actor", String(254), nullable=False),
+    Column("step", String(10), nullable=False),
+    Column("minutes", Integer, nullable=False),
+    Column("inject", String(63), nullable=False),
+    Column("decision", String(63), nullable=False),
+    Column("option", String(63), nullable=False),
+    Column("role", String(63), nullable=False),
+)
+
+exercise_chat = Table(
+    "exercise_chat",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_id", String(36), ForeignKey("exercise_sessions.id"), nullable=False),
+    Column("team", String(63), nullable=False),
+    Column("author", String(254), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", Timestamp(), nullable=False),
+    Index(None, "session_id", "team", "id"),
+)

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from trustbubble.domain.errors import DomainError
+from trustbubble.domain.errors import DomainError, NotFound
 
 SCHEMA_FILE = Path(__file__).with_name("scenario.schema.json")
 RESOURCES = ("time", "budget", "public_trust", "diplomatic_confidence", "service_capacity")
@@ -426,3 +426,12 @@ def shipped() -> list[Scenario]:
     """The scenarios that come with the package, by id."""
     found = [read_scenario(p.read_text(encoding="utf-8"), p.name) for p in SHIPPED.glob("*.yaml")]
     return sorted(found, key=lambda s: s.id)
+
+
+def shipped_text(scenario_id: str) -> str:
+    """The YAML of a shipped scenario (its file is named by its id)."""
+    path = SHIPPED / f"{scenario_id}.yaml"
+    if not scenario_id.replace("-", "").isalnum() or not path.is_file():
+        known = ", ".join(s.id for s in shipped())
+        raise NotFound(f"no shipped scenario {scenario_id!r} (shipped: {known})")
+    return path.read_text(encoding="utf-8")
