@@ -15,6 +15,7 @@ from trustbubble.api.platform import (
     account,
     assistance,
     checks,
+    exercises,
     incidents,
     norms,
     notifications,
@@ -66,5 +67,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(notifications.router)
     app.include_router(checks.router)
     app.include_router(norms.router)
+    app.include_router(exercises.router)
     install_web(app)
     return app
