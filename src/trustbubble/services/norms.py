@@ -312,26 +312,33 @@ def submit(db: Database, user: User, report_id: str, publication: Publication) -
 # -- reading ---------------------------------------------------------------------------------
 
 
-def _readable_shares(db: Database, user: User | None) -> set[tuple[str, str, int]]:
-    """The shared STIX versions of revisions the user may read, through the access policy:
-    (revision id, collection id, TLP) each."""
+def _reading(db: Database, user: User | None) -> tuple[set[tuple[str, str, int]], set[str]]:
+    """The shared STIX versions of revisions the user may read, through the access policy,
+    as (revision id, collection id, TLP); and the collections the user may see."""
     with db.read() as conn:
         public = store.shared_readable(conn, None)
     if user is None:
-        return public
-    scope = [(c.id, c.grant) for c in collections_for(db, reader_for(db, user))]
+        return public, set()
+    places = collections_for(db, reader_for(db, user))
     with db.read() as conn:
-        return public | store.shared_readable(conn, scope)
+        shares = public | store.shared_readable(conn, [(c.id, c.grant) for c in places])
+    return shares, {c.id for c in places}
+
+
+def _visible(
+    db: Database, user: User | None, shares: set[tuple[str, str, int]]
+) -> list[StoredReport]:
+    readable = {report_id for report_id, _c, _t in shares}
+    org_id = user.org_id if user is not None else None
+    with db.read() as conn:
+        every = store.reports(conn)
+    return [r for r in every if r.org_id == org_id or r.id in readable]
 
 
 def visible_reports(db: Database, user: User | None) -> list[StoredReport]:
     """Every revision the user may read: their own organization's, drafts included, and the
     submitted ones the access policy lets them read through one of their STIX versions."""
-    readable = {report_id for report_id, _c, _t in _readable_shares(db, user)}
-    org_id = user.org_id if user is not None else None
-    with db.read() as conn:
-        every = store.reports(conn)
-    return [r for r in every if r.org_id == org_id or r.id in readable]
+    return _visible(db, user, _reading(db, user)[0])
 
 
 def latest_submitted(reports: Sequence[StoredReport]) -> dict[tuple[str, int], StoredReport]:
@@ -358,7 +365,8 @@ class ReportView:
 
 def view(db: Database, user: User | None, report_id: str) -> ReportView:
     """One revision, if the user may read it; NotFound as if it did not exist otherwise."""
-    visible = visible_reports(db, user)
+    readable, known = _reading(db, user)
+    visible = _visible(db, user, readable)
     found = [r for r in visible if r.id == report_id]
     if not found:
         raise NotFound(f"no report {report_id}")
@@ -367,14 +375,15 @@ def view(db: Database, user: User | None, report_id: str) -> ReportView:
     with db.read() as conn:
         keeper = account_store.org_by_id(conn, report.org_id)
         names = _collection_names(conn)
-        shares = store.shared_in(conn, [report.id]).get(report.id, [])
+        if mine:
+            shares = store.shared_in(conn, [report.id]).get(report.id, [])
     if not mine:
         # Only where the reader may read it, and only bubbles the reader may know of by name:
         # a CLEAR version in a bubble of others reads as public.
-        known = {c.id for c in collections_for(db, reader_for(db, user))} if user else set()
-        readable = {(c, t) for r, c, t in _readable_shares(db, user) if r == report.id}
-        shares = sorted((c if c in known else PUBLIC_COLLECTION_ID, t) for c, t in readable)
-        shares = list(dict.fromkeys(shares))
+        places = {
+            (c if c in known else PUBLIC_COLLECTION_ID, t) for r, c, t in readable if r == report.id
+        }
+        shares = sorted(places)
     return ReportView(
         report,
         keeper.name if keeper else "",
