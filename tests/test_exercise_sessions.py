@@ -3,12 +3,15 @@ players see only their role and decide for it, and the stored log replays to wha
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from trustbubble.domain.accounts import User, UserRole
 from trustbubble.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from trustbubble.domain.exercises.engine import Entry, Step
 from trustbubble.services import accounts, exercises
+from trustbubble.store import exercises as store
 from trustbubble.store.database import Database
 
 
@@ -119,3 +122,85 @@ def test_outsiders_do_not_see_a_session_and_bad_input_is_named(
     exercises.assign(db, people["trainer"], session, "west-cert", "cert@example.test")
     with pytest.raises(Forbidden, match="only the facilitator"):
         exercises.assign(db, people["cert"], session, "west-mfa", "cert@example.test")
+
+
+def _started(db: Database, trainer: User) -> str:
+    session = exercises.create(db, trainer, "hospital-ransomware")
+    exercises.act(db, exercises.as_user(trainer), session, Entry(Step.START))
+    return session
+
+
+def test_game_time_follows_the_wall_clock_while_running(
+    db: Database, people: dict[str, User]
+) -> None:
+    trainer = exercises.as_user(people["trainer"])
+    session = _started(db, people["trainer"])
+    begun = exercises.live(db, session).session.created
+    with db.read() as conn:
+        anchor = store.clock_anchor(conn, session)
+    assert anchor is not None
+    assert anchor >= begun
+    assert not exercises.tick(db, session, anchor + timedelta(seconds=59))
+    assert exercises.live(db, session).state.minute == 0
+    assert exercises.tick(db, session, anchor + timedelta(minutes=12, seconds=30))
+    assert exercises.live(db, session).state.minute == 12
+    # Deadlines passed on the way took their defaults, as if the minutes had been advanced.
+    assert "first-hour" in {d.decision for d in exercises.live(db, session).state.decided}
+    # The half minute left over counts towards the next minute; a repeat changes nothing.
+    assert not exercises.tick(db, session, anchor + timedelta(minutes=12, seconds=50))
+    assert exercises.tick(db, session, anchor + timedelta(minutes=13))
+    assert exercises.live(db, session).state.minute == 13
+    # Paused, the clock stands still however long the pause.
+    exercises.act(db, trainer, session, Entry(Step.PAUSE))
+    assert not exercises.tick(db, session, anchor + timedelta(hours=5))
+    assert exercises.live(db, session).state.minute == 13
+    # Past the planned length, time stops at the end.
+    exercises.act(db, trainer, session, Entry(Step.RESUME))
+    exercises.tick(db, session, datetime.now(UTC) + timedelta(hours=3))
+    ended = exercises.live(db, session).state
+    assert ended.ended
+    assert ended.minute == 60
+    assert ended.end_reason == "time is up at minute 60"
+
+
+def test_answers_before_and_after_and_the_debrief(db: Database, people: dict[str, User]) -> None:
+    trainer = people["trainer"]
+    session = exercises.create(db, trainer, "hospital-ransomware")
+    exercises.assign(db, trainer, session, "north-health", "health@example.test")
+    health = exercises.as_user(people["health"])
+    exercises.respond(db, health, session, "before", {0: "2", 1: "2"})
+    exercises.respond(db, health, session, "before", {0: "1"})  # changed their mind
+    with pytest.raises(Invalid, match=r"answers\.0: choose one of the 3 options"):
+        exercises.respond(db, health, session, "before", {0: "7"})
+    with pytest.raises(Invalid, match=r"answers\.5: no question 6 in this scenario"):
+        exercises.respond(db, health, session, "before", {5: "0"})
+    with pytest.raises(Conflict, match="the debrief questions open when the exercise ends"):
+        exercises.respond(db, health, session, "debrief", {0: "Too early"})
+    with pytest.raises(Conflict, match="opens to players when the exercise ends"):
+        exercises.report(db, health, session)
+    exercises.act(db, exercises.as_user(trainer), session, Entry(Step.START))
+    with pytest.raises(Conflict, match="the questions before it are closed"):
+        exercises.respond(db, health, session, "before", {0: "0"})
+    provisional = exercises.report(db, exercises.as_user(trainer), session)
+    assert provisional["ended"] is False
+    exercises.act(db, exercises.as_user(trainer), session, Entry(Step.END))
+    exercises.respond(db, health, session, "after", {0: "1", 1: "2"})
+    exercises.respond(db, health, session, "debrief", {1: "The partner's hotline was slow."})
+    assert exercises.answered(db, health, session) == {
+        "before": {0: "1", 1: "2"},
+        "after": {0: "1", 1: "2"},
+        "debrief": {1: "The partner's hotline was slow."},
+    }
+    report = exercises.report(db, health, session)
+    assert report["knowledge"]["before"] == {"people": 1, "answers": 2, "correct": 2, "share": 1.0}
+    assert report["debrief"][1]["answers"] == [
+        {
+            "name": "health@example.test",
+            "role": "Northland health ministry",
+            "answer": "The partner's hotline was slow.",
+        }
+    ]
+    assert report["end_reason"] == "ended by the facilitator"
+    assert {r["id"]: r["player"] for r in report["roles"]}["north-health"] == "health@example.test"
+    with pytest.raises(NotFound):
+        exercises.report(db, exercises.as_user(people["stranger"]), session)

@@ -236,6 +236,21 @@ def test_replaying_any_decision_log_gives_the_same_state_and_scores(data: st.Dat
         assert all(0 <= v <= 100 for v in team.values())
     minutes = [s.minute for s in first.history]
     assert minutes == sorted(minutes)
+    # Nothing scheduled is lost on the way: by the minute reached, every inject due is out, and
+    # every open decision's deadline is still ahead.
+    if not first.ended:
+        due = {i.id for i in scenario.injects if i.at is not None and i.at <= first.minute}
+        assert due <= {r.inject for r in first.released}
+        for decision_id in first.open_decisions():
+            deadline = first.opened[decision_id] + scenario.decision(decision_id).minutes
+            assert deadline > first.minute
+
+
+def test_an_inject_due_at_the_minute_a_deadline_passes_is_still_released() -> None:
+    scenario = next(s for s in shipped() if s.id == "cross-border-water")
+    state = replay(scenario, [Entry(Step.START), Entry(Step.ADVANCE, minutes=59)])
+    scheduled = {i.id for i in scenario.injects if i.at is not None and i.at <= 59}
+    assert scheduled <= {r.inject for r in state.released}
 
 
 def test_the_published_schema_is_valid_json_schema() -> None:

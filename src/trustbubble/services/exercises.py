@@ -5,17 +5,18 @@ against the engine and appended to the log in one write transaction.
 
 from __future__ import annotations
 
-import secrets as random
+import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
 from trustbubble.domain.accounts import User
-from trustbubble.domain.errors import Forbidden, Invalid, NotFound
+from trustbubble.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from trustbubble.domain.exercises.engine import Entry, Scores, State, Step, check, replay, scores
+from trustbubble.domain.exercises.report import KNOWLEDGE_PHASES, Response, after_action
 from trustbubble.domain.exercises.scenario import Scenario, read_scenario, shipped_text
 from trustbubble.domain.fields import text
 from trustbubble.services import audit
@@ -28,6 +29,9 @@ from trustbubble.store.exercises import StoredSession
 FACILITATOR_STEPS = frozenset(
     {Step.START, Step.PAUSE, Step.RESUME, Step.ADVANCE, Step.RELEASE, Step.END}
 )
+# While a session runs, game time follows the wall clock: one game minute per minute.
+GAME_MINUTE = timedelta(minutes=1)
+CLOCK = "clock"  # the actor of the advances the wall clock makes
 
 
 def _now() -> datetime:
@@ -41,6 +45,15 @@ class Participant:
     name: str  # for the log and the chat: an e-mail, or a guest's name
     user_id: str | None
     guest_hash: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.user_id or self.guest_hash or ""
+
+    def plays(self, player: store.Player) -> bool:
+        if self.user_id is not None:
+            return player.user_id == self.user_id
+        return self.guest_hash is not None and player.guest_hash == self.guest_hash
 
 
 def as_user(user: User) -> Participant:
@@ -57,12 +70,20 @@ def as_guest(db: Database, token: str) -> tuple[Participant, str]:
     return Participant(name or "guest", None, token_hash(token)), session_id
 
 
-def create(db: Database, user: User, scenario_id: str, title: str = "") -> str:
-    """A new session of a shipped scenario, facilitated by the user."""
+def create(
+    db: Database, user: User, scenario_id: str = "", title: str = "", source: str = ""
+) -> str:
+    """A new session, facilitated by the user, of a shipped scenario or of the user's own
+    scenario file (`source`, checked as `trustbubble exercise check` does)."""
     if not user.role.may_write:
         raise Forbidden("facilitating an exercise needs the analyst or admin role")
-    source = shipped_text(scenario_id)
-    scenario = read_scenario(source, scenario_id)
+    if source:
+        scenario = read_scenario(source, scenario_id or "scenario file")
+    else:
+        if not scenario_id:
+            raise Invalid("scenario", "choose a shipped scenario or give a scenario file")
+        source = shipped_text(scenario_id)
+        scenario = read_scenario(source, scenario_id)
     session = StoredSession(
         str(uuid.uuid4()),
         scenario.id,
@@ -90,18 +111,17 @@ def _load(db: Database, who: Participant, session_id: str) -> Loaded:
     with db.read() as conn:
         session = store.session_by_id(conn, session_id)
         players = store.players(conn, session_id) if session else []
-        guest = store.guest(conn, who.guest_hash) if who.guest_hash else None
     if session is None:
         raise NotFound(f"no exercise session {session_id}")
     facilitator = who.user_id is not None and session.facilitator_id == who.user_id
-    roles = [p.role_id for p in players if who.user_id is not None and p.user_id == who.user_id]
-    if guest is not None and guest[0] == session.id:
-        roles.append(guest[1])
+    roles = [p.role_id for p in players if who.plays(p)]
     if not facilitator and not roles:
         raise NotFound(f"no exercise session {session_id}")
-    return Loaded(
-        session, read_scenario(session.scenario_text, session.scenario_id), roles, facilitator
-    )
+    return Loaded(session, _scenario(session), roles, facilitator)
+
+
+def _scenario(session: StoredSession) -> Scenario:
+    return read_scenario(session.scenario_text, session.scenario_id)
 
 
 def assign(db: Database, user: User, session_id: str, role_id: str, email: str) -> None:
@@ -120,7 +140,7 @@ def invite_guest(db: Database, user: User, session_id: str, role_id: str, name: 
     """A one-time link's token for a guest to play a role; shown once, stored hashed."""
     loaded = _facilitating(db, user, session_id)
     _role(loaded.scenario, role_id)
-    token = random.token_urlsafe(32)
+    token = secrets.token_urlsafe(32)
     guest_name = text({"name": name}, "name", 200, required=True)
     with db.write() as conn:
         store.set_player(conn, session_id, role_id, None, guest_name, token_hash(token))
@@ -141,17 +161,55 @@ def _facilitating(db: Database, user: User, session_id: str) -> Loaded:
     return loaded
 
 
+def _catch_up(conn: Connection, session_id: str, scenario: Scenario, now: datetime) -> list[Entry]:
+    """The log, with game time moved on to the wall clock's if the session is running: one
+    `advance` of the whole minutes passed since time last moved, stamped when they passed."""
+    log = store.log_of(conn, session_id)
+    state = replay(scenario, log)
+    anchor = store.clock_anchor(conn, session_id) if state.running else None
+    if anchor is None:
+        return log
+    passed = min(int((now - anchor) / GAME_MINUTE), scenario.end_minutes - state.minute, 480)
+    if passed < 1:
+        return log
+    entry = Entry(Step.ADVANCE, passed)
+    store.append(conn, session_id, entry, CLOCK, anchor + passed * GAME_MINUTE)
+    return [*log, entry]
+
+
+def tick(db: Database, session_id: str, now: datetime | None = None) -> bool:
+    """Move a running session's game time on to the wall clock's; whether it moved."""
+    moment = now or _now()
+    with db.read() as conn:
+        session = store.session_by_id(conn, session_id)
+        if session is None:
+            return False
+        scenario = _scenario(session)
+        state = replay(scenario, store.log_of(conn, session_id))
+        anchor = store.clock_anchor(conn, session_id) if state.running else None
+    if anchor is None or moment - anchor < GAME_MINUTE:
+        return False
+    with db.write() as conn:
+        store.lock(conn, session_id)
+        before = store.last_seq(conn, session_id)
+        _catch_up(conn, session_id, scenario, moment)
+        return store.last_seq(conn, session_id) > before
+
+
 def act(db: Database, who: Participant, session_id: str, entry: Entry) -> State:
-    """Apply one step: the facilitator's, or a player's decision for their own role."""
+    """Apply one step: the facilitator's, or a player's decision for their own role. Game time
+    first catches up with the wall clock, so a decision late by the clock is late."""
     loaded = _load(db, who, session_id)
     if entry.step in FACILITATOR_STEPS and not loaded.facilitator:
         raise Forbidden(f"only the facilitator may {entry.step.value} the exercise")
     if entry.step is Step.DECIDE and entry.role not in loaded.roles and not loaded.facilitator:
         raise Forbidden(f"you do not play the role {entry.role!r}")
+    now = _now()
     with db.write() as conn:
-        log = store.log_of(conn, session_id)
+        store.lock(conn, session_id)
+        log = _catch_up(conn, session_id, loaded.scenario, now)
         state = check(loaded.scenario, log, entry)
-        store.append(conn, session_id, entry, who.name, _now())
+        store.append(conn, session_id, entry, who.name, now)
     return state
 
 
@@ -211,34 +269,80 @@ def _screen(scenario: Scenario, state: State, role_id: str) -> Screen:
     return Screen(role.id, role.name, role.team, injects[::-1], decisions)
 
 
-def view(db: Database, who: Participant, session_id: str) -> SessionView:
-    loaded = _load(db, who, session_id)
+@dataclass(frozen=True, slots=True)
+class Live:
+    """A session as it stands, read once for everyone who follows it (services/live.py)."""
+
+    session: StoredSession
+    scenario: Scenario
+    state: State
+    players: list[store.Player]
+    names: dict[str, str]  # role -> who plays it
+    seq: int  # the log's last entry
+    said: list[store.Said]  # every team's messages after the id asked for
+
+
+def live(db: Database, session_id: str, said_after: int | None = None) -> Live:
+    """The session's state, players and (with `said_after`) newer chat messages."""
     with db.read() as conn:
+        session = store.session_by_id(conn, session_id)
+        if session is None:
+            raise NotFound(f"no exercise session {session_id}")
+        scenario = _scenario(session)
         log = store.log_of(conn, session_id)
         players = store.players(conn, session_id)
         emails = {u.id: u.email for u in _users(conn, [p.user_id for p in players])}
-    state = replay(loaded.scenario, log)
-    shown = [r.id for r in loaded.scenario.roles] if loaded.facilitator else loaded.roles
+        teams = [t.id for t in scenario.teams]
+        said = store.chat(conn, session_id, teams, said_after) if said_after is not None else []
+    names = {
+        p.role_id: emails.get(p.user_id or "", "") or f"{p.guest_name} (guest)" for p in players
+    }
+    return Live(session, scenario, replay(scenario, log), players, names, len(log), said)
+
+
+def roles_of(current: Live, who: Participant) -> list[str] | None:
+    """The roles the participant plays ([] for the facilitator), None if not in the session."""
+    if who.user_id is not None and current.session.facilitator_id == who.user_id:
+        return []
+    roles = [p.role_id for p in current.players if who.plays(p)]
+    return roles or None
+
+
+def teams_of(current: Live, roles: list[str]) -> list[str]:
+    """The chats a participant reads: their roles' teams, or every team for the facilitator."""
+    if not roles:
+        return [t.id for t in current.scenario.teams]
+    return sorted({current.scenario.role(r).team for r in roles})
+
+
+def present(current: Live, roles: list[str]) -> SessionView:
+    """The session as seen by the facilitator (no roles) or the player of `roles`."""
+    facilitator = not roles
+    scenario, state = current.scenario, current.state
+    shown = [r.id for r in scenario.roles] if facilitator else roles
     return SessionView(
-        loaded.session.id,
-        loaded.session.title,
-        loaded.scenario.id,
-        loaded.facilitator,
+        current.session.id,
+        current.session.title,
+        scenario.id,
+        facilitator,
         state.minute,
         state.started,
         state.running,
         state.ended,
         state.end_reason,
-        [_screen(loaded.scenario, state, role) for role in shown],
-        [
-            {
-                "role": p.role_id,
-                "player": emails.get(p.user_id or "", "") or f"{p.guest_name} (guest)",
-            }
-            for p in players
-        ],
-        scores(loaded.scenario, state) if loaded.facilitator or state.ended else None,
+        [_screen(scenario, state, role) for role in shown],
+        [{"role": role, "player": name} for role, name in sorted(current.names.items())],
+        scores(scenario, state) if facilitator or state.ended else None,
     )
+
+
+def view(db: Database, who: Participant, session_id: str) -> SessionView:
+    tick(db, session_id)
+    current = live(db, session_id)
+    roles = roles_of(current, who)
+    if roles is None:
+        raise NotFound(f"no exercise session {session_id}")
+    return present(current, roles)
 
 
 def _users(conn: Connection, user_ids: list[str | None]) -> list[User]:
@@ -285,3 +389,78 @@ def sessions_of(db: Database, user: User) -> list[dict[str, Any]]:
         }
         for s in found
     ]
+
+
+def respond(
+    db: Database, who: Participant, session_id: str, kind: str, given: dict[int, str]
+) -> None:
+    """Keep a participant's answers: to the knowledge questions `before` play or `after` it (an
+    option's index), or to the `debrief` questions (text, once the exercise has ended)."""
+    loaded = _load(db, who, session_id)
+    scenario = loaded.scenario
+    questions: tuple[object, ...]
+    if kind in KNOWLEDGE_PHASES:
+        questions = scenario.knowledge
+    elif kind == "debrief":
+        questions = scenario.debrief
+    else:
+        raise Invalid("kind", f"answers are before, after or debrief, not {kind!r}")
+    with db.write() as conn:
+        state = replay(scenario, store.log_of(conn, session_id))
+        if kind == "before" and state.started:
+            raise Conflict("the exercise has started: the questions before it are closed")
+        if kind != "before" and not state.ended:
+            raise Conflict(f"the {kind} questions open when the exercise ends")
+        kept = []
+        for index, answer in sorted(given.items()):
+            if not 0 <= index < len(questions):
+                raise Invalid(f"answers.{index}", f"no question {index + 1} in this scenario")
+            if kind in KNOWLEDGE_PHASES:
+                options = scenario.knowledge[index].options
+                if answer not in {str(i) for i in range(len(options))}:
+                    raise Invalid(f"answers.{index}", f"choose one of the {len(options)} options")
+            body = text({"answer": answer}, "answer", 4000)
+            if body:
+                kept.append(store.Answer(who.key, kind, index, who.name, _role_names(loaded), body))
+        for answer_given in kept:
+            store.answer(conn, session_id, answer_given, _now())
+
+
+def _role_names(loaded: Loaded) -> str:
+    if loaded.facilitator:
+        return "facilitator"
+    return ", ".join(loaded.scenario.role(r).name for r in loaded.roles)
+
+
+def answered(db: Database, who: Participant, session_id: str) -> dict[str, dict[int, str]]:
+    """What the participant answered so far, per kind."""
+    _load(db, who, session_id)
+    found: dict[str, dict[int, str]] = {}
+    with db.read() as conn:
+        for given in store.answers(conn, session_id):
+            if given.participant == who.key:
+                found.setdefault(given.kind, {})[given.question] = given.answer
+    return found
+
+
+def report(db: Database, who: Participant, session_id: str) -> dict[str, Any]:
+    """The after-action report: for the facilitator at any time, for players once it ended."""
+    tick(db, session_id)
+    current = live(db, session_id)
+    roles = roles_of(current, who)
+    if roles is None:
+        raise NotFound(f"no exercise session {session_id}")
+    if roles and not current.state.ended:
+        raise Conflict("the after-action report opens to players when the exercise ends")
+    with db.read() as conn:
+        given = [
+            Response(a.kind, a.question, a.name, a.role, a.answer)
+            for a in store.answers(conn, session_id)
+        ]
+    found = after_action(current.scenario, current.state, current.names, given)
+    return {
+        "id": current.session.id,
+        "title": current.session.title,
+        "created": current.session.created.isoformat(),
+        **found,
+    }

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 
 from trustbubble.domain.exercises.engine import Entry, Step
 from trustbubble.store.tables import (
+    exercise_answers,
     exercise_chat,
     exercise_log,
     exercise_players,
@@ -32,6 +33,7 @@ class Player:
     role_id: str
     user_id: str | None
     guest_name: str
+    guest_hash: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +119,10 @@ def set_player(
 def players(conn: Connection, session_id: str) -> list[Player]:
     rows = conn.execute(
         select(
-            exercise_players.c.role_id, exercise_players.c.user_id, exercise_players.c.guest_name
+            exercise_players.c.role_id,
+            exercise_players.c.user_id,
+            exercise_players.c.guest_name,
+            exercise_players.c.guest_token_hash,
         )
         .where(exercise_players.c.session_id == session_id)
         .order_by(exercise_players.c.role_id)
@@ -135,6 +140,70 @@ def guest(conn: Connection, token_hash: str) -> tuple[str, str, str] | None:
         ).where(exercise_players.c.guest_token_hash == token_hash)
     ).first()
     return None if row is None else (row[0], row[1], row[2])
+
+
+def lock(conn: Connection, session_id: str) -> None:
+    """Hold the session's row until the transaction ends, so that two processes append to its
+    log one after the other (PostgreSQL; SQLite's write transactions are serial already)."""
+    conn.execute(
+        select(exercise_sessions.c.id).where(exercise_sessions.c.id == session_id).with_for_update()
+    )
+
+
+def clock_anchor(conn: Connection, session_id: str) -> datetime | None:
+    """When game time last moved or began to run: the latest start, resume or advance."""
+    found: datetime | None = conn.execute(
+        select(exercise_log.c.at)
+        .where(
+            exercise_log.c.session_id == session_id,
+            exercise_log.c.step.in_([Step.START.value, Step.RESUME.value, Step.ADVANCE.value]),
+        )
+        .order_by(exercise_log.c.seq.desc())
+        .limit(1)
+    ).scalar()
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    seq: int
+    at: datetime
+    actor: str
+    entry: Entry
+
+
+def history(conn: Connection, session_id: str) -> list[Logged]:
+    """The log with who did what and when, for the after-action report."""
+    rows = conn.execute(
+        select(
+            exercise_log.c.seq,
+            exercise_log.c.at,
+            exercise_log.c.actor,
+            exercise_log.c.step,
+            exercise_log.c.minutes,
+            exercise_log.c.inject,
+            exercise_log.c.decision,
+            exercise_log.c.option,
+            exercise_log.c.role,
+        )
+        .where(exercise_log.c.session_id == session_id)
+        .order_by(exercise_log.c.seq)
+    )
+    return [Logged(r[0], r[1], r[2], Entry(Step(r[3]), r[4], r[5], r[6], r[7], r[8])) for r in rows]
+
+
+def last_seq(conn: Connection, session_id: str) -> int:
+    found = conn.execute(
+        select(func.max(exercise_log.c.seq)).where(exercise_log.c.session_id == session_id)
+    ).scalar_one()
+    return int(found or 0)
+
+
+def last_said(conn: Connection, session_id: str) -> int:
+    found = conn.execute(
+        select(func.max(exercise_chat.c.id)).where(exercise_chat.c.session_id == session_id)
+    ).scalar_one()
+    return int(found or 0)
 
 
 def log_of(conn: Connection, session_id: str) -> list[Entry]:
@@ -155,10 +224,7 @@ def log_of(conn: Connection, session_id: str) -> list[Entry]:
 
 def append(conn: Connection, session_id: str, entry: Entry, actor: str, at: datetime) -> int:
     """Add one entry at the end of the log; its sequence number."""
-    last = conn.execute(
-        select(func.max(exercise_log.c.seq)).where(exercise_log.c.session_id == session_id)
-    ).scalar_one()
-    seq = int(last or 0) + 1
+    seq = last_seq(conn, session_id) + 1
     conn.execute(
         insert(exercise_log).values(
             session_id=session_id,
@@ -201,3 +267,50 @@ def chat(conn: Connection, session_id: str, teams: Sequence[str], after: int = 0
         .order_by(exercise_chat.c.id)
     )
     return [Said(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    participant: str
+    kind: str
+    question: int
+    name: str
+    role: str
+    answer: str
+
+
+def answer(conn: Connection, session_id: str, given: Answer, at: datetime) -> None:
+    """Keep a participant's answer to one question, replacing an earlier one."""
+    key = (
+        exercise_answers.c.session_id == session_id,
+        exercise_answers.c.participant == given.participant,
+        exercise_answers.c.kind == given.kind,
+        exercise_answers.c.question == given.question,
+    )
+    values = {"name": given.name, "role": given.role, "answer": given.answer, "at": at}
+    if conn.execute(update(exercise_answers).where(*key).values(**values)).rowcount == 0:
+        conn.execute(
+            insert(exercise_answers).values(
+                session_id=session_id,
+                participant=given.participant,
+                kind=given.kind,
+                question=given.question,
+                **values,
+            )
+        )
+
+
+def answers(conn: Connection, session_id: str) -> list[Answer]:
+    rows = conn.execute(
+        select(
+            exercise_answers.c.participant,
+            exercise_answers.c.kind,
+            exercise_answers.c.question,
+            exercise_answers.c.name,
+            exercise_answers.c.role,
+            exercise_answers.c.answer,
+        )
+        .where(exercise_answers.c.session_id == session_id)
+        .order_by(exercise_answers.c.kind, exercise_answers.c.question, exercise_answers.c.at)
+    )
+    return [Answer(*row) for row in rows]

@@ -503,3 +503,18 @@ exercise_chat = Table(
     Column("at", Timestamp(), nullable=False),
     Index(None, "session_id", "team", "id"),
 )
+
+# What participants answered: the knowledge questions before and after play, and the debrief.
+# `participant` is a user's id or a guest link's hash; `name` is shown in the report.
+exercise_answers = Table(
+    "exercise_answers",
+    metadata,
+    Column("session_id", String(36), ForeignKey("exercise_sessions.id"), primary_key=True),
+    Column("participant", String(64), primary_key=True),
+    Column("kind", String(10), primary_key=True),  # before, after or debrief
+    Column("question", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(254), nullable=False),
+    Column("role", String(63), nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("at", Timestamp(), nullable=False),
+)

@@ -159,7 +159,8 @@ class _Run:
         self.state.end_reason = reason
 
     def _next_event(self, until: int) -> tuple[int, int, str] | None:
-        """The earliest deadline or scheduled inject in (now, until]: (minute, order, id)."""
+        """The earliest deadline or scheduled inject in [now, until] not yet dealt with: (minute,
+        order, id). A deadline and an inject due at the same minute are both dealt with."""
         now = self.state.minute
         events = [
             (opened + self.s.decision(d).minutes, 0, d)
@@ -171,7 +172,7 @@ class _Run:
             for i in self.s.injects
             if i.at is not None and not self.state.is_released(i.id)
         ]
-        due = sorted(e for e in events if now < e[0] <= until)
+        due = sorted(e for e in events if now <= e[0] <= until)
         return due[0] if due else None
 
     def _advance(self, minutes: int) -> None:

@@ -228,11 +228,12 @@ def _parse(text: str, name: str) -> tuple[Any, _Lines]:
 
 def _schema_problems(data: Any, lines: _Lines) -> list[Problem]:
     validator = jsonschema.Draft202012Validator(schema())
-    problems = []
+    problems = set()
     for error in validator.iter_errors(data):
         path = tuple(error.absolute_path)
-        problems.append(Problem(lines.line(path), _show(path), _plain(error)))
-    return sorted(problems, key=lambda p: (p.line, p.path))
+        # One error per missing property, each saying all of them: one problem.
+        problems.add(Problem(lines.line(path), _show(path), _plain(error)))
+    return sorted(problems, key=lambda p: (p.line, p.path, p.message))
 
 
 def _plain(error: jsonschema.ValidationError) -> str:
