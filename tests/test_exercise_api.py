@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from trustbubble.domain.accounts import UserRole
+from trustbubble.domain.exercises.scenario import SHIPPED
 from trustbubble.services import accounts
 from trustbubble.store.database import Database
 
@@ -97,3 +98,42 @@ def test_a_session_over_the_api(client: TestClient, db: Database) -> None:
     assert again.status_code == 409
     assert client.get(url, headers={"X-Guest-Token": "nope"}).status_code == 404
     assert client.get(url).status_code == 401
+    # After the end: the knowledge questions after play, the debrief, and the report.
+    answered = client.post(
+        f"{url}/answers", json={"kind": "after", "answers": {"0": "1"}}, headers=as_guest
+    )
+    assert answered.status_code == 204
+    debrief = client.post(
+        f"{url}/answers",
+        json={"kind": "debrief", "answers": {"0": "We asked early."}},
+        headers=player,
+    )
+    assert debrief.status_code == 204
+    late = client.post(
+        f"{url}/answers", json={"kind": "before", "answers": {"0": "1"}}, headers=player
+    )
+    assert late.status_code == 409
+    assert "the questions before it are closed" in late.text
+    assert client.get(f"{url}/answers", headers=as_guest).json() == {"after": {"0": "1"}}
+    report = client.get(f"{url}/report", headers=player).json()
+    assert report["end_reason"] == "ended by the facilitator"
+    assert [e["option"] for e in report["timeline"] if e["kind"] == "decision"] == ["manual"]
+    assert report["debrief"][0]["answers"][0]["answer"] == "We asked early."
+    assert report["knowledge"]["after"]["people"] == 1
+    assert client.get(f"{url}/report", headers={"X-Guest-Token": "nope"}).status_code == 404
+
+
+def test_a_session_from_a_scenario_file_of_ones_own(client: TestClient, db: Database) -> None:
+    accounts.create_org(db, "Training Institute", "academia", "CH")
+    trainer = _bearer(db, "trainer@example.test", "Training Institute")
+    source = (SHIPPED / "hospital-ransomware.yaml").read_text(encoding="utf-8")
+    mine = source.replace("id: hospital-ransomware", "id: my-ransomware")
+    made = client.post("/api/v1/exercises", json={"source": mine}, headers=trainer)
+    assert made.status_code == 201
+    session = client.get(f"/api/v1/exercises/{made.json()['id']}", headers=trainer).json()
+    assert session["scenario"] == "my-ransomware"
+    broken = mine.replace("channel: phone", "channel: fax")
+    refused = client.post("/api/v1/exercises", json={"source": broken}, headers=trainer)
+    assert refused.status_code == 400
+    assert "injects[3].channel: 'fax' is not one of" in refused.text
+    assert len(client.get("/api/v1/exercises", headers=trainer).json()) == 1

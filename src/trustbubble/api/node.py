@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trustbubble.api.live import Hub
 from trustbubble.services.accounts import Authenticator
 from trustbubble.settings import Settings
 from trustbubble.store.database import Database
@@ -14,3 +15,4 @@ class Node:
     settings: Settings
     db: Database
     authenticator: Authenticator
+    hub: Hub  # the live exercise sessions followed in this process

@@ -9,6 +9,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
@@ -121,7 +122,15 @@ def _load(db: Database, who: Participant, session_id: str) -> Loaded:
 
 
 def _scenario(session: StoredSession) -> Scenario:
-    return read_scenario(session.scenario_text, session.scenario_id)
+    return _parsed(session.scenario_text, session.scenario_id)
+
+
+@lru_cache(maxsize=64)
+def _parsed(text: str, name: str) -> Scenario:
+    """A session's scenario, read once per process: reading and checking a large file costs
+    tens of milliseconds, and live play reads its session many times a second. The text is the
+    key, so a stored scenario that differed would be read afresh."""
+    return read_scenario(text, name)
 
 
 def assign(db: Database, user: User, session_id: str, role_id: str, email: str) -> None:
@@ -242,16 +251,17 @@ class SessionView:
 
 def _screen(scenario: Scenario, state: State, role_id: str) -> Screen:
     role = scenario.role(role_id)
+    known = {i.id: i for i in scenario.injects}
     injects = [
         {
             "id": r.inject,
             "minute": r.minute,
-            "channel": scenario.inject(r.inject).channel,
-            "title": scenario.inject(r.inject).title,
-            "content": scenario.inject(r.inject).content,
+            "channel": known[r.inject].channel,
+            "title": known[r.inject].title,
+            "content": known[r.inject].content,
         }
         for r in state.released
-        if role_id in scenario.inject(r.inject).roles
+        if role_id in known[r.inject].roles
     ]
     decisions = []
     for decision_id in state.open_decisions():

@@ -16,6 +16,7 @@ from trustbubble.web.pages import (
     bubbles,
     checks,
     dashboard,
+    exercises,
     incidents,
     norms,
     notifications,
@@ -36,3 +37,4 @@ def install(app: FastAPI) -> None:
     app.include_router(notifications.router)
     app.include_router(checks.router)
     app.include_router(norms.router)
+    app.include_router(exercises.router)

@@ -7,9 +7,12 @@ credentials; everyone else uses their token or session as for the rest of the AP
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Header
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -22,6 +25,7 @@ from trustbubble.domain.exercises.scenario import read_scenario, schema, shipped
 from trustbubble.services import exercises
 from trustbubble.services.exercises import Participant
 from trustbubble.store.database import Database
+from trustbubble.store.exercises import Said
 
 router = APIRouter(prefix="/api/v1", tags=["exercises"])
 
@@ -29,7 +33,10 @@ GuestToken = Annotated[str, Header(alias="X-Guest-Token", description="A guest's
 
 
 class NewSession(BaseModel):
-    scenario: str = Field(description="The id of a shipped scenario.")
+    scenario: str = Field(default="", description="The id of a shipped scenario.")
+    source: str = Field(
+        default="", description="Or a scenario file of your own (YAML), checked before use."
+    )
     title: str = Field(default="", description="The session's title; the scenario's if empty.")
 
 
@@ -46,6 +53,14 @@ class Action(BaseModel):
     decision: str = Field(default="", description="For decide: the decision's id.")
     option: str = Field(default="", description="For decide: the chosen option's id.")
     role: str = Field(default="", description="For decide: the role that decides.")
+
+
+class Answers(BaseModel):
+    kind: str = Field(description="before or after (knowledge questions), or debrief.")
+    answers: dict[int, str] = Field(
+        description="Question number (from 0) to the answer: an option's number for knowledge "
+        "questions, text for the debrief."
+    )
 
 
 class Message(BaseModel):
@@ -100,7 +115,9 @@ async def my_sessions(node: NodeDep, user: CurrentUser) -> list[dict[str, Any]]:
 @router.post("/exercises", status_code=201)
 async def create_session(node: NodeDep, user: CurrentUser, body: NewSession) -> dict[str, str]:
     """A new session of a shipped scenario, which I facilitate."""
-    made = await run_in_threadpool(exercises.create, node.db, user, body.scenario, body.title)
+    made = await run_in_threadpool(
+        exercises.create, node.db, user, body.scenario, body.title, body.source
+    )
     return {"id": made}
 
 
@@ -109,10 +126,12 @@ async def cast(node: NodeDep, user: CurrentUser, session_id: str, body: Casting)
     """Give a role to a user, or to a guest: then the answer holds the link's token, once."""
     if body.email:
         await run_in_threadpool(exercises.assign, node.db, user, session_id, body.role, body.email)
+        node.hub.poke(session_id)
         return {"role": body.role}
     token = await run_in_threadpool(
         exercises.invite_guest, node.db, user, session_id, body.role, body.guest_name
     )
+    node.hub.poke(session_id)
     return {"role": body.role, "guest_token": token}
 
 
@@ -145,7 +164,71 @@ async def act(
         body.role,
     )
     await run_in_threadpool(exercises.act, node.db, who, session_id, entry)
+    node.hub.poke(session_id)
     return await run_in_threadpool(exercises.view, node.db, who, session_id)
+
+
+@router.get("/exercises/{session_id}/events", response_class=StreamingResponse)
+async def follow(
+    node: NodeDep, user: OptionalPlatformUser, session_id: str, guest: GuestToken = ""
+) -> StreamingResponse:
+    """Server-sent events: `screen` (the session as I see it, as from GET) whenever it moves
+    on, and `chat` (all my teams' messages, first) and `said` (each newer one)."""
+    who = await run_in_threadpool(_who, node.db, user, guest)
+    await run_in_threadpool(exercises.view, node.db, who, session_id)  # 404 if not mine
+
+    def screen(current: exercises.Live, roles: list[str]) -> str:
+        return _json(exercises.present(current, roles))
+
+    def said(messages: list[Said], whole: bool) -> str:
+        return _json({"whole": whole, "messages": messages})
+
+    return event_stream(node.hub.events(session_id, who, screen, said))
+
+
+def _json(value: object) -> str:
+    # orjson writes dataclasses, enums and datetimes itself, many times faster than FastAPI's
+    # encoder: each release sends every follower a screen.
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def event_stream(events: AsyncIterator[str]) -> StreamingResponse:
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/exercises/{session_id}/report")
+async def after_action_report(
+    node: NodeDep, user: OptionalPlatformUser, session_id: str, guest: GuestToken = ""
+) -> dict[str, Any]:
+    """The after-action report: for the facilitator at any time, for players once it ended."""
+    who = await run_in_threadpool(_who, node.db, user, guest)
+    return await run_in_threadpool(exercises.report, node.db, who, session_id)
+
+
+@router.get("/exercises/{session_id}/answers")
+async def my_answers(
+    node: NodeDep, user: OptionalPlatformUser, session_id: str, guest: GuestToken = ""
+) -> dict[str, dict[int, str]]:
+    """What I answered: knowledge questions before and after, and the debrief."""
+    who = await run_in_threadpool(_who, node.db, user, guest)
+    return await run_in_threadpool(exercises.answered, node.db, who, session_id)
+
+
+@router.post("/exercises/{session_id}/answers", status_code=204)
+async def answer(
+    node: NodeDep,
+    user: OptionalPlatformUser,
+    session_id: str,
+    body: Answers,
+    guest: GuestToken = "",
+) -> None:
+    """Answer the knowledge questions before play starts or after it ends, or the debrief."""
+    who = await run_in_threadpool(_who, node.db, user, guest)
+    await run_in_threadpool(exercises.respond, node.db, who, session_id, body.kind, body.answers)
 
 
 @router.get("/exercises/{session_id}/chat")
@@ -173,3 +256,4 @@ async def post_chat(
     """A message to my team (the facilitator's goes to every team)."""
     who = await run_in_threadpool(_who, node.db, user, guest)
     await run_in_threadpool(exercises.say, node.db, who, session_id, body.text)
+    node.hub.poke(session_id)

@@ -7,6 +7,7 @@
     var data = JSON.parse(canvas.getAttribute("data-chart"));
     var kind = canvas.getAttribute("data-kind");
     if (kind === "levels") { return levels(canvas, data); }
+    if (kind === "resources") { return resources(canvas, data); }
     var line = kind === "line";
     new window.Chart(canvas, {
       type: line ? "line" : "bar",
@@ -58,6 +59,31 @@
               callback: function (v) { return data.ticks[v] || ""; },
             },
           },
+        },
+      },
+    });
+  }
+  // An exercise team's resources (0 to 100) over game time, one stepped line each.
+  function resources(canvas, data) {
+    new window.Chart(canvas, {
+      type: "line",
+      data: {
+        datasets: data.series.map(function (s, i) {
+          return {
+            label: s.label,
+            data: s.points.map(function (p) { return { x: p[0], y: p[1] }; }),
+            borderColor: PALETTE[i % PALETTE.length],
+            backgroundColor: PALETTE[i % PALETTE.length],
+            stepped: true,
+          };
+        }),
+      },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        scales: {
+          x: { type: "linear", min: 0, max: data.minutes, title: { display: true, text: "minute" } },
+          y: { min: 0, max: 100 },
         },
       },
     });
