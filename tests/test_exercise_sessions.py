@@ -201,6 +201,11 @@ def test_answers_before_and_after_and_the_debrief(db: Database, people: dict[str
         }
     ]
     assert report["end_reason"] == "ended by the facilitator"
+    # Ended before any choice: every objective unable to be performed, and said so.
+    assert report["improvements"][0] == (
+        "Objective “Protect the continuity of care in the hospitals attacked (critical "
+        "infrastructure).” was rated U (unable to be performed): no choice upheld norm (g)"
+    )
     assert {r["id"]: r["player"] for r in report["roles"]}["north-health"] == "health@example.test"
     with pytest.raises(NotFound):
         exercises.report(db, exercises.as_user(people["stranger"]), session)

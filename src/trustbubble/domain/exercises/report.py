@@ -155,6 +155,17 @@ def after_action(
     """The report as JSON: `players` maps a role to who played it."""
     found = scores(scenario, state)
     strengths, improve = _lessons(scenario, state)
+    for objective in scenario.objectives:
+        rating = found.objectives[objective.id]
+        if rating in (Rating.M, Rating.U):
+            improve.append(
+                f"Objective “{objective.text}” was rated {rating.value} ({RATINGS[rating]}): "
+                + (
+                    f"no choice upheld {_norms(objective.norms)}"
+                    if rating is Rating.U
+                    else f"choices strained {_norms(objective.norms)} as often as they upheld them"
+                )
+            )
     return {
         "scenario": {"id": scenario.id, "title": scenario.title, "minutes": scenario.minutes},
         "minute": state.minute,
