@@ -82,6 +82,13 @@ def main() -> None:
                 _shoot(page, "observatory")
                 page.goto(base + "/norms/compare?country=FR&country=KE&country=DE")
                 _shoot(page, "norms-comparison")
+                page.goto(base + "/exercises")
+                page.get_by_role(
+                    "link", name="Health diplomacy course: ransomware across borders"
+                ).click()
+                page.get_by_role("link", name="After-action report").first.click()
+                page.locator("canvas").first.wait_for()
+                _shoot(page, "exercise-report")
                 browser.close()
         finally:
             server.terminate()

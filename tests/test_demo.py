@@ -56,6 +56,14 @@ def test_the_demo_node_serves_its_bubbles_to_the_printed_logins(tmp_path: Path) 
             assert (
                 client.get(f"/taxii2/bubbles/collections/{bilateral}/", auth=ngo).status_code == 404
             )
+            # A demo exercise was played to its end: its players read the report.
+            sessions = client.get("/api/v1/exercises", auth=analyst).json()
+            played = next(x for x in sessions if x["scenario"] == "hospital-ransomware")
+            report = client.get(f"/api/v1/exercises/{played['id']}/report", auth=analyst).json()
+            assert report["end_reason"] == "time is up at minute 60"
+            chosen = [e["option"] for e in report["timeline"] if e["kind"] == "decision"]
+            assert chosen[:3] == ["continuity", "ask-help", "take-down"]
+            assert report["knowledge"]["after"]["share"] == 1.0
             public = client.get(
                 "/taxii2/bubbles/collections/7c1ea500-0000-4000-8000-000000000001/objects/",
                 params={"limit": 1000},

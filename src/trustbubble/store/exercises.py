@@ -207,19 +207,7 @@ def last_said(conn: Connection, session_id: str) -> int:
 
 
 def log_of(conn: Connection, session_id: str) -> list[Entry]:
-    rows = conn.execute(
-        select(
-            exercise_log.c.step,
-            exercise_log.c.minutes,
-            exercise_log.c.inject,
-            exercise_log.c.decision,
-            exercise_log.c.option,
-            exercise_log.c.role,
-        )
-        .where(exercise_log.c.session_id == session_id)
-        .order_by(exercise_log.c.seq)
-    )
-    return [Entry(Step(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    return [logged.entry for logged in history(conn, session_id)]
 
 
 def append(conn: Connection, session_id: str, entry: Entry, actor: str, at: datetime) -> int:

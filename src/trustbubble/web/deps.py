@@ -59,14 +59,16 @@ def templates(request: Request) -> Jinja2Templates:
     return found
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, path: str = "/"
+) -> None:
     response.set_cookie(
         name,
         value,
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
-        path="/",
+        path=path,
     )
 
 

@@ -26,7 +26,14 @@ from trustbubble.services import exercises
 from trustbubble.services.exercise_pdf import report_pdf
 from trustbubble.services.exercises import Live, Participant
 from trustbubble.store.exercises import Said
-from trustbubble.web.deps import CSRF_COOKIE, CsrfChecked, MaybeSession, SignedIn, render
+from trustbubble.web.deps import (
+    CSRF_COOKIE,
+    CsrfChecked,
+    MaybeSession,
+    SignedIn,
+    render,
+    set_cookie,
+)
 from trustbubble.web.deps import templates as page_templates
 
 router = APIRouter(include_in_schema=False)
@@ -121,14 +128,7 @@ async def join(request: Request, node: NodeDep, token: str) -> Response:
     """A guest's link: keep its token for the session's pages, then open the session."""
     _guest, session_id = await run_in_threadpool(exercises.as_guest, node.db, token)
     response = RedirectResponse(f"/exercises/{session_id}", status_code=303)
-    response.set_cookie(
-        GUEST_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path=f"/exercises/{session_id}",
-    )
+    set_cookie(request, response, GUEST_COOKIE, token, path=f"/exercises/{session_id}")
     return response
 
 
