@@ -119,3 +119,50 @@ def read_grant(reader: Reader, standing_: Standing) -> ReadGrant:
 def may_write(reader: Reader, standing_: Standing) -> bool:
     """Writing needs the analyst or admin role and owner or member standing."""
     return reader.role is not None and reader.role.may_write and standing_ is Standing.MEMBER
+
+
+# -- consultations (docs/consultations.md) -------------------------------------------------------
+
+
+class Part(IntEnum):
+    """What an organization may do in a consultation."""
+
+    NONE = 0  # it is a 404 to them
+    APPLICANT = 1  # asked for accreditation and not yet admitted: sees its request only
+    PARTICIPANT = 2  # in the audience, or admitted: reads it all, comments while it is open
+    DRAFTER = 3  # the drafter's organization: reads everything, answers and moderates
+
+
+@dataclass(frozen=True, slots=True)
+class ConsultationAudience:
+    """The facts about one reader that decide their part, gathered by the service."""
+
+    drafter_org: str
+    public: bool  # open to everyone signed in
+    kinds: frozenset[str]  # stakeholder kinds in the audience
+    reader_kind: str | None  # the reader's organization's kind
+    best_standing: Standing  # the reader's best standing in the audience's bubbles
+    accreditation: str | None  # the reader's organization's request: pending, admitted, refused
+
+
+def consultation_part(reader: Reader, audience: ConsultationAudience) -> Part:
+    """The reader's part in a consultation: by their organization, never by their node role."""
+    if reader.org_id is None:
+        return Part.NONE
+    if reader.org_id == audience.drafter_org:
+        return Part.DRAFTER
+    if (
+        audience.public
+        or (audience.reader_kind is not None and audience.reader_kind in audience.kinds)
+        or audience.best_standing is not Standing.NONE
+        or audience.accreditation == "admitted"
+    ):
+        return Part.PARTICIPANT
+    if audience.accreditation == "pending":
+        return Part.APPLICANT
+    return Part.NONE
+
+
+def may_comment(reader: Reader, part: Part) -> bool:
+    """Commenting, replying and answering are writing: the analyst or admin role, taking part."""
+    return reader.role is not None and reader.role.may_write and part >= Part.PARTICIPANT

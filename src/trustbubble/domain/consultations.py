@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -300,3 +300,24 @@ def read_questions(value: object) -> tuple[Question, ...]:
             raise Invalid(f"questions[{i}].choices", "give two choices or more, or none")
         found.append(Question(asked, tuple(c.strip()[:200] for c in choices)))
     return tuple(found)
+
+
+# -- accreditation -------------------------------------------------------------------------------
+
+
+class Accreditation(StrEnum):
+    PENDING = "pending"
+    ADMITTED = "admitted"
+    REFUSED = "refused"
+
+
+def accreditation_state(
+    decision: str | None, asked: datetime, objected: bool, days: int, now: datetime
+) -> Accreditation:
+    """As in the OEWG: admitted when the objection period ends without an objection; after an
+    objection, the drafter decides."""
+    if decision is not None:
+        return Accreditation(decision)
+    if not objected and now >= asked + timedelta(days=days):
+        return Accreditation.ADMITTED
+    return Accreditation.PENDING

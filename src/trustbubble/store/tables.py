@@ -518,3 +518,103 @@ exercise_answers = Table(
     Column("answer", Text, nullable=False),
     Column("at", Timestamp(), nullable=False),
 )
+
+# Consultations (docs/consultations.md): drafts and their versions, each version kept as written.
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("title", String(300), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("created_by", String(254), nullable=False),
+    Column("created", Timestamp(), nullable=False),
+)
+
+draft_versions = Table(
+    "draft_versions",
+    metadata,
+    Column("draft_id", String(36), ForeignKey("drafts.id"), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("text", Text, nullable=False),
+    Column("note", Text, nullable=False),  # what changed, in the drafter's words
+    Column("answers", Text, nullable=False),  # JSON list of the comment ids it answers
+    Column("created_by", String(254), nullable=False),
+    Column("created", Timestamp(), nullable=False),
+)
+
+# A version opened to an audience for a period. The audience's bubbles and kinds are JSON lists.
+consultations = Table(
+    "consultations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("draft_id", String(36), ForeignKey("drafts.id"), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("opens", Timestamp(), nullable=False),
+    Column("closes", Timestamp(), nullable=False),
+    Column("closed_early", Timestamp(), nullable=True),
+    Column("public", Boolean, nullable=False),
+    Column("bubbles", Text, nullable=False),
+    Column("kinds", Text, nullable=False),
+    Column("objection_days", Integer, nullable=False),
+    Column("questions", Text, nullable=False),  # JSON: [{"text", "choices"}]
+    Column("created_by", String(254), nullable=False),
+    Column("created", Timestamp(), nullable=False),
+)
+
+# An organization outside the audience asks to take part; `decision` is set by the drafter
+# (after an objection), else it is admitted when the objection period ends.
+accreditations = Table(
+    "accreditations",
+    metadata,
+    Column("consultation_id", String(36), ForeignKey("consultations.id"), primary_key=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("asked", Timestamp(), nullable=False),
+    Column("asked_by", String(254), nullable=False),
+    Column("decision", String(10), nullable=True),  # admitted or refused
+    Column("decided", Timestamp(), nullable=True),
+)
+
+accreditation_objections = Table(
+    "accreditation_objections",
+    metadata,
+    Column("consultation_id", String(36), ForeignKey("consultations.id"), primary_key=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), primary_key=True),  # applicant
+    Column("objector_id", String(36), ForeignKey("organizations.id"), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("at", Timestamp(), nullable=False),
+)
+
+consultation_comments = Table(
+    "consultation_comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "consultation_id", String(36), ForeignKey("consultations.id"), nullable=False, index=True
+    ),
+    Column("paragraph", Integer, nullable=False),
+    Column("parent_id", Integer, ForeignKey("consultation_comments.id"), nullable=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), nullable=False),
+    Column("author", String(254), nullable=False),
+    Column("stance", String(10), nullable=False),  # empty for a reply
+    Column("text", Text, nullable=False),
+    Column("wording", Text, nullable=False),
+    Column("norms", String(30), nullable=False),  # letters, as "g h"
+    Column("incident", String(100), nullable=False),
+    Column("created", Timestamp(), nullable=False),
+    Column("verdict", String(20), nullable=True),
+    Column("verdict_reason", Text, nullable=False, server_default=""),
+    Column("hidden_reason", Text, nullable=True),
+)
+
+consultation_answers = Table(
+    "consultation_answers",
+    metadata,
+    Column("consultation_id", String(36), ForeignKey("consultations.id"), primary_key=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), primary_key=True),
+    Column("question", Integer, primary_key=True, autoincrement=False),
+    Column("answer", Text, nullable=False),
+    Column("author", String(254), nullable=False),
+    Column("at", Timestamp(), nullable=False),
+)
