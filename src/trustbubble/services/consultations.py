@@ -202,6 +202,7 @@ class VersionView:
     paragraphs: list[Paragraph]
     answers: tuple[int, ...]
     changes: list[Change]  # from the version before; empty for the first
+    text: str = ""  # the version's Markdown, as written
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +252,7 @@ def draft_view(db: Database, user: User, draft_id: str) -> DraftView:
                 now_paragraphs,
                 version.answers,
                 changes,
+                version.text,
             )
         )
         before = now_paragraphs

@@ -15,6 +15,7 @@ from trustbubble.web.pages import (
     auth,
     bubbles,
     checks,
+    consultations,
     dashboard,
     exercises,
     incidents,
@@ -38,3 +39,4 @@ def install(app: FastAPI) -> None:
     app.include_router(checks.router)
     app.include_router(norms.router)
     app.include_router(exercises.router)
+    app.include_router(consultations.router)

@@ -88,3 +88,16 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     if fresh:
         set_cookie(request, response, CSRF_COOKIE, csrf)
     return response
+
+
+async def form_fields(request: Request, lists: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A form's text fields but the CSRF token: a list for the names in `lists`, else the first
+    value (absent reads as empty)."""
+    form = await request.form()
+    data: dict[str, Any] = {}
+    for key in form:
+        if key == "csrf":
+            continue
+        values = [v for v in form.getlist(key) if isinstance(v, str)]
+        data[key] = values if key in lists else (values[0] if values else "")
+    return data
