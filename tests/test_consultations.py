@@ -138,6 +138,7 @@ def test_stakeholders_comment_the_drafter_answers_and_a_new_version_says_what_ch
         (3, 1, 0.0),
     ]
     assert seen.by_kind == {"civil-society": {"amend": 1}, "private": {"object": 1}}
+    assert seen.accepted_by_kind == {"civil-society": 1.0, "private": 0.0}
     changes = consultations.draft_view(db, ngo, draft).versions[1].changes
     assert [(c.kind, c.old, c.new) for c in changes] == [
         (ChangeKind.CHANGED, 1, 1),
@@ -209,6 +210,10 @@ def test_an_outsider_asks_to_take_part_and_is_admitted_unless_someone_objects(
     with pytest.raises(Conflict, match="has asked to"):
         consultations.ask_to_take_part(db, cert, cid, "Again")
     consultations.object_to(db, ngo, cid, cert.org_id, "Not a health-sector body.")
+    with pytest.raises(Conflict, match="objected to this request already"):
+        consultations.object_to(db, ngo, cid, cert.org_id, "Still not.")
+    with pytest.raises(Forbidden, match="decides on requests; it does not object"):
+        consultations.object_to(db, ministry, cid, cert.org_id, "No.")
     assert consultations.view(db, ministry, cid).requests[0]["objections"] == [
         {"organization": "Patients First", "reason": "Not a health-sector body."}
     ]

@@ -151,6 +151,15 @@ def test_a_draft_is_consulted_on_answered_and_revised_through_the_pages(
     assert re.search(r"<ins>[^<]*blood bank\.</ins>", summary.text)
     assert re.search(r"<del>[^<]*medical[^<]*</del>", summary.text)
     assert "(Patients First)" in text
+    exported = company.get(f"{url}/summary.json").json()
+    assert [p["comments"] for p in exported["paragraphs"]] == [1, 1]
+    assert exported["stakeholder_kinds"]["civil-society"]["accepted_share"] == 1.0
+    assert exported["versions"][0]["answers"][0]["organization"] == "Patients First"
+    table = company.get(f"{url}/summary.csv")
+    assert table.headers["content-type"].startswith("text/csv")
+    assert "24 hours is too short." in table.text
+    assert company.get(f"{url}/summary.pdf").content.startswith(b"%PDF")
+    assert _as(client, cast["cert"]).get(f"{url}/summary.csv").status_code == 404
     for page_url in (url, draft_url, "/consultations"):
         shown = ministry.get(page_url).text
         assert "<script>alert" not in shown

@@ -17,6 +17,7 @@ from trustbubble.api.platform import (
     account,
     assistance,
     checks,
+    consultations,
     exercises,
     incidents,
     norms,
@@ -76,5 +77,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(checks.router)
     app.include_router(norms.router)
     app.include_router(exercises.router)
+    app.include_router(consultations.router)
     install_web(app)
     return app

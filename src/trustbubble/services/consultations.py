@@ -479,11 +479,18 @@ def object_to(db: Database, user: User, consultation_id: str, org_id: str, reaso
     with db.write() as conn:
         taking = _taking(conn, reader, consultation_id, now)
         writer = reader.role is not None and reader.role.may_write
+        if taking.part is Part.DRAFTER:
+            raise Forbidden("the drafting organization decides on requests; it does not object")
         if taking.part < Part.PARTICIPANT or not writer:
             raise Forbidden("only analysts and admins of organizations taking part may object")
         state = _accreditation(conn, taking.consultation, org_id, now)
         if state is not Accreditation.PENDING:
             raise Conflict("there is no pending request of that organization to object to")
+        if any(
+            o.org_id == org_id and o.objector_id == user.org_id
+            for o in store.objections_of(conn, consultation_id)
+        ):
+            raise Conflict("your organization has objected to this request already")
         store.object_to(conn, consultation_id, store.Objection(org_id, user.org_id, why, now))
         audit.record(conn, user.email, "accreditation.objected", consultation_id, org=org_id)
 
@@ -577,6 +584,7 @@ class ConsultationView:
     requests: list[dict[str, Any]]  # accreditation: all to the drafter, its own to an applicant
     by_paragraph: list[ParagraphSummary] = field(default_factory=list)
     by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+    accepted_by_kind: dict[str, float | None] = field(default_factory=dict)
 
 
 def view(db: Database, user: User, consultation_id: str) -> ConsultationView:
@@ -619,10 +627,11 @@ def view(db: Database, user: User, consultation_id: str) -> ConsultationView:
         version_paragraphs if taking.part >= Part.PARTICIPANT else [],
         shown,
         found.questions if taking.part >= Part.PARTICIPANT else [],
-        _tally(found.questions, answers, orgs),
+        _tally(found.questions, answers, orgs) if taking.part >= Part.PARTICIPANT else [],
         requests,
         _by_paragraph(version_paragraphs if taking.part >= Part.PARTICIPANT else [], shown),
         _by_kind(shown),
+        _accepted_by_kind(shown),
     )
 
 
@@ -713,16 +722,23 @@ def _by_paragraph(found: list[Paragraph], comments: list[CommentView]) -> list[P
     summaries = []
     for paragraph in found:
         on = [c for c in comments if c.paragraph == paragraph.number and c.parent_id is None]
-        answered = [c for c in on if c.verdict is not None]
-        share = (
-            sum(Verdict(c.verdict).weight for c in answered if c.verdict) / len(answered)
-            if answered
-            else None
-        )
-        summaries.append(
-            ParagraphSummary(paragraph.number, len(on), dict(Counter(c.stance for c in on)), share)
-        )
+        stances = dict(Counter(c.stance for c in on))
+        summaries.append(ParagraphSummary(paragraph.number, len(on), stances, _accepted_share(on)))
     return summaries
+
+
+def _accepted_share(comments: list[CommentView]) -> float | None:
+    """Of the answered comments, the share accepted (partly accepted counts half)."""
+    answered = [Verdict(c.verdict) for c in comments if c.verdict]
+    return sum(v.weight for v in answered) / len(answered) if answered else None
+
+
+def _accepted_by_kind(comments: list[CommentView]) -> dict[str, float | None]:
+    kinds = sorted({c.kind for c in comments if c.parent_id is None})
+    return {
+        kind: _accepted_share([c for c in comments if c.parent_id is None and c.kind == kind])
+        for kind in kinds
+    }
 
 
 def _by_kind(comments: list[CommentView]) -> dict[str, dict[str, int]]:
@@ -753,7 +769,7 @@ def consultations_for(db: Database, user: User) -> list[dict[str, Any]]:
                     "title": draft.title,
                     "version": c.version,
                     "phase": phase(c.opens, c.closes, c.closed_early, now).value,
-                    "closes": c.closes,
+                    "closes": c.closes if c.closed_early is None else min(c.closes, c.closed_early),
                     "drafter": part is Part.DRAFTER,
                 }
             )

@@ -42,10 +42,13 @@ _COLOURS = ((31, 119, 180), (230, 120, 20), (44, 150, 44), (200, 40, 40), (140, 
 _DASHES = ((0.0, 0.0), (2.5, 1.2), (0.7, 0.8), (4.0, 1.2), (1.6, 0.7))  # apart in grey print
 
 
-class _Sheet(FPDF):
-    """A4 pages with a footer, set in the first font found, showing only what it can draw."""
+class Sheet(FPDF):
+    """A4 pages with a footer, set in the first font found, showing only what it can draw; the
+    after-action report's, and any other document's (`kind` names it in the footer)."""
 
-    def __init__(self, title: str, fonts: Sequence[FontFiles]) -> None:
+    def __init__(
+        self, title: str, fonts: Sequence[FontFiles], kind: str = "After-action report"
+    ) -> None:
         super().__init__(format="A4")
         self.face, self.drawable = "helvetica", _LATIN_1
         for regular, bold in fonts:
@@ -56,7 +59,8 @@ class _Sheet(FPDF):
                 self.face, self.drawable = "body", frozenset.intersection(*cmaps)
                 break
         self.alias_nb_pages("")  # so that a "{nb}" typed by a user stays as typed
-        self.running_title = self.plain(f"After-action report: {title}").replace("\n", " ")[:90]
+        # The footer of every page: what the document is, and of what.
+        self.running_title = self.plain(f"{kind}: {title}").replace("\n", " ")[:90]
         self.set_margins(18, 16, 18)
         self.set_auto_page_break(True, margin=16)
         self.set_title(self.plain(title))
@@ -177,7 +181,7 @@ def _alignment(by_norm: Mapping[str, int]) -> str:
     return ", ".join(f"({n}) {v:+d}" for n, v in sorted(by_norm.items())) or "none"
 
 
-def _cover(sheet: _Sheet, report: Mapping[str, Any]) -> None:
+def _cover(sheet: Sheet, report: Mapping[str, Any]) -> None:
     scenario, day = report["scenario"], datetime.fromisoformat(report["created"])
     sheet.set_font(sheet.face, "B", 9)
     sheet.set_text_color(110)
@@ -194,7 +198,7 @@ def _cover(sheet: _Sheet, report: Mapping[str, Any]) -> None:
     sheet.field("Teams", ", ".join(team["name"] for team in report["teams"]))
 
 
-def _teams(sheet: _Sheet, report: Mapping[str, Any]) -> None:
+def _teams(sheet: Sheet, report: Mapping[str, Any]) -> None:
     sheet.heading("Teams: resources and norm alignment")
     names = report["resources"]
     for team, over_time in zip(report["teams"], report["resources_over_time"], strict=True):
@@ -227,7 +231,7 @@ def _timeline_row(event: Mapping[str, Any], players: Mapping[str, str]) -> list[
     return [event["minute"], f"Decision: {event['prompt']}", said]
 
 
-def _debrief_and_knowledge(sheet: _Sheet, report: Mapping[str, Any]) -> None:
+def _debrief_and_knowledge(sheet: Sheet, report: Mapping[str, Any]) -> None:
     sheet.heading("Debrief")
     for number, item in enumerate(report["debrief"], start=1):
         sheet.para(f"{number}. {item['question']}", bold=True)
@@ -250,7 +254,7 @@ def _debrief_and_knowledge(sheet: _Sheet, report: Mapping[str, Any]) -> None:
 
 def report_pdf(report: Mapping[str, Any], *, fonts: Sequence[FontFiles] = UNICODE_FONTS) -> bytes:
     """The after-action report as a PDF to hand out; `fonts` are (regular, bold) TTF files."""
-    sheet = _Sheet(str(report["title"]), fonts)
+    sheet = Sheet(str(report["title"]), fonts)
     sheet.add_page()
     _cover(sheet, report)
     sheet.heading("Objectives")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -26,6 +27,7 @@ from trustbubble.domain.consultations import (
 )
 from trustbubble.domain.errors import DomainError, Invalid, NotFound
 from trustbubble.services import consultations, dashboard
+from trustbubble.services.consultation_export import comments_csv, summary_json, summary_pdf
 from trustbubble.web.deps import CsrfChecked, SignedIn, form_fields, render
 
 router = APIRouter(include_in_schema=False)
@@ -234,6 +236,45 @@ async def summary_page(
     return await _consultation_page(
         request, node, session, consultation_id, template="consultation_summary.html"
     )
+
+
+async def _summary(
+    node: NodeDep, session: SignedIn, consultation_id: str
+) -> tuple[consultations.ConsultationView, consultations.DraftView]:
+    found = await run_in_threadpool(consultations.view, node.db, session.user, consultation_id)
+    if not found.paragraphs:  # an organization waiting for accreditation reads no summary
+        raise NotFound(f"no summary of consultation {consultation_id} for you yet")
+    draft = await run_in_threadpool(consultations.draft_view, node.db, session.user, found.draft_id)
+    return found, draft
+
+
+def _attachment(content: str | bytes, media_type: str, name: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/consultations/{consultation_id}/summary.csv")
+async def summary_csv(node: NodeDep, session: SignedIn, consultation_id: str) -> Response:
+    found, _draft = await _summary(node, session, consultation_id)
+    name = f"consultation-{consultation_id[:8]}-comments.csv"
+    return _attachment(comments_csv(found), "text/csv; charset=utf-8", name)
+
+
+@router.get("/consultations/{consultation_id}/summary.json")
+async def summary_file(node: NodeDep, session: SignedIn, consultation_id: str) -> Response:
+    found, draft = await _summary(node, session, consultation_id)
+    body = orjson.dumps(summary_json(found, draft), option=orjson.OPT_INDENT_2)
+    return _attachment(body, "application/json", f"consultation-{consultation_id[:8]}.json")
+
+
+@router.get("/consultations/{consultation_id}/summary.pdf")
+async def summary_document(node: NodeDep, session: SignedIn, consultation_id: str) -> Response:
+    found, draft = await _summary(node, session, consultation_id)
+    document = await run_in_threadpool(summary_pdf, found, draft)
+    return _attachment(document, "application/pdf", f"consultation-{consultation_id[:8]}.pdf")
 
 
 async def _act(
