@@ -10,9 +10,10 @@ import pytest
 
 from trustbubble.domain.access import Part
 from trustbubble.domain.accounts import User, UserRole
+from trustbubble.domain.bubbles import BubbleKind
 from trustbubble.domain.consultations import ChangeKind, Phase, Question, read_audience
 from trustbubble.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from trustbubble.services import accounts, consultations
+from trustbubble.services import accounts, bubbles, consultations
 from trustbubble.services.audit import verify
 from trustbubble.store.database import Database
 
@@ -200,6 +201,9 @@ def test_an_outsider_asks_to_take_part_and_is_admitted_unless_someone_objects(
 ) -> None:
     ministry, ngo, cert = people["ministry"], people["ngo"], people["cert"]
     _draft, cid = _open(db, ministry)
+    viewer, _ = accounts.create_user(db, "viewer@cert.test", "KE National CERT", UserRole.VIEWER)
+    with pytest.raises(Forbidden, match="asking to take part needs the analyst or admin role"):
+        consultations.ask_to_take_part(db, viewer, cid, "We want in.")
     consultations.ask_to_take_part(db, cert, cid, "We run the hospitals' incident response.")
     waiting = consultations.view(db, cert, cid)
     assert waiting.part is Part.APPLICANT
@@ -225,3 +229,31 @@ def test_an_outsider_asks_to_take_part_and_is_admitted_unless_someone_objects(
     _draft, quick = _open(db, ministry, objection_days=0)
     consultations.ask_to_take_part(db, cert, quick, "Same reason.")
     assert consultations.view(db, cert, quick).part is Part.PARTICIPANT
+
+
+def test_a_drafter_addresses_only_bubbles_it_stands_in(
+    db: Database, people: dict[str, User]
+) -> None:
+    ministry = people["ministry"]
+    theirs = bubbles.create_bubble(db, "CERTs only", BubbleKind.SECTORAL, "KE National CERT")
+    ours = bubbles.create_bubble(
+        db, "Health partners", BubbleKind.SECTORAL, "Ministry of Health", members=("MedTech Ltd",)
+    )
+    draft = consultations.new_draft(db, ministry, "Rules", "guideline", DRAFT)
+    now = datetime.now(UTC)
+    with pytest.raises(Invalid, match=r"audience\.bubbles\[0\]: no bubble"):
+        consultations.open_consultation(
+            db,
+            ministry,
+            draft,
+            1,
+            now,
+            now + timedelta(days=1),
+            read_audience({"bubbles": [theirs.id]}),
+        )
+    cid = consultations.open_consultation(
+        db, ministry, draft, 1, now, now + timedelta(days=1), read_audience({"bubbles": [ours.id]})
+    )
+    assert consultations.view(db, people["company"], cid).part is Part.PARTICIPANT
+    with pytest.raises(NotFound):
+        consultations.view(db, people["ngo"], cid)

@@ -8,6 +8,7 @@ from trustbubble.cli.accounts import org_app, token_app, user_app
 from trustbubble.cli.assistance import assist_app, poc_app
 from trustbubble.cli.bubbles import bubble_app
 from trustbubble.cli.checks import check_app
+from trustbubble.cli.consultations import consultation_app, draft_app
 from trustbubble.cli.exercises import exercise_app
 from trustbubble.cli.node import audit_app, db_app, demo, serve
 from trustbubble.cli.norms import norms_app
@@ -32,6 +33,8 @@ for sub, name in (
     (check_app, "check"),
     (norms_app, "norms"),
     (exercise_app, "exercise"),
+    (draft_app, "draft"),
+    (consultation_app, "consultation"),
 ):
     app.add_typer(sub, name=name)
 app.command("import")(import_bundle)

@@ -181,6 +181,7 @@ def add_version(
             c.id
             for found in store.consultations_of(conn, draft.id)
             for c in store.comments_of(conn, found.id)
+            if c.parent_id is None  # a version answers comments, not replies
         }
         for i, comment_id in enumerate(answers):
             if comment_id not in known:
@@ -290,7 +291,9 @@ def open_consultation(
         if not 1 <= version <= len(store.versions(conn, draft.id)):
             raise Invalid("version", f"the draft has no version {version}")
         for i, bubble_id in enumerate(audience.bubbles):
-            if bubble_store.bubble_by_id(conn, bubble_id) is None:
+            # Only a bubble the drafter's organization stands in: others are not its to address.
+            roles = bubble_store.active_roles(conn, bubble_id)
+            if access.standing(reader.org_chain, roles) is Standing.NONE:
                 raise Invalid(f"audience.bubbles[{i}]", f"no bubble {bubble_id}")
         found = store.Consultation(
             str(uuid.uuid4()),
@@ -455,6 +458,8 @@ def ask_to_take_part(db: Database, user: User, consultation_id: str, reason: str
     id: a link shared with it, as OEWG accreditation lists are."""
     reader = reader_for(db, user)
     why = text({"reason": reason}, "reason", 2000, required=True)
+    if not user.role.may_write:
+        raise Forbidden("asking to take part needs the analyst or admin role")
     now = _now()
     with db.write() as conn:
         found = store.consultation_by_id(conn, consultation_id)

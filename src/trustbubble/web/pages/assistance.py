@@ -14,20 +14,14 @@ from trustbubble.domain.contacts import PocKind
 from trustbubble.domain.errors import Invalid
 from trustbubble.services import assistance, dashboard, incidents, pocs
 from trustbubble.store.incidents import IncidentFilter
-from trustbubble.web.deps import CsrfChecked, SignedIn, render
+from trustbubble.web.deps import CsrfChecked, SignedIn, form_fields, render
 
 router = APIRouter(include_in_schema=False)
 LIST_FIELDS = ("asked", "recipients")
 
 
 async def _form(request: Request) -> dict[str, Any]:
-    form = await request.form()
-    data: dict[str, Any] = {}
-    for key in form:
-        if key != "csrf":
-            values = [v for v in form.getlist(key) if isinstance(v, str)]
-            data[key] = values if key in LIST_FIELDS else (values[0] if values else "")
-    return data
+    return await form_fields(request, frozenset(LIST_FIELDS))
 
 
 @router.get("/assistance", response_class=HTMLResponse)

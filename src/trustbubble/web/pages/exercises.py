@@ -31,6 +31,7 @@ from trustbubble.web.deps import (
     CsrfChecked,
     MaybeSession,
     SignedIn,
+    form_fields,
     render,
     set_cookie,
 )
@@ -215,8 +216,7 @@ def _entry(form: dict[str, str]) -> Entry:
 
 
 async def _fields(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    return await form_fields(request)
 
 
 def _answer(request: Request, session_id: str, problem: DomainError | None) -> Response:

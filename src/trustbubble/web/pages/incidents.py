@@ -15,7 +15,7 @@ from trustbubble.domain.incidents import SECTORS, AttackType, IncidentReport, In
 from trustbubble.domain.norms import norm_names
 from trustbubble.domain.timestamps import format_timestamp
 from trustbubble.services import dashboard, incidents
-from trustbubble.web.deps import CsrfChecked, SignedIn, render
+from trustbubble.web.deps import CsrfChecked, SignedIn, form_fields, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,14 +59,7 @@ def _values(report: IncidentReport) -> dict[str, Any]:
 
 
 async def _form(request: Request) -> dict[str, Any]:
-    form = await request.form()
-    data: dict[str, Any] = {}
-    for key in form:
-        if key == "csrf":
-            continue
-        values = [v for v in form.getlist(key) if isinstance(v, str)]
-        data[key] = values if key in LIST_FIELDS else (values[0] if values else "")
-    return data
+    return await form_fields(request, frozenset(LIST_FIELDS))
 
 
 async def _show_form(
