@@ -64,6 +64,10 @@ def test_the_demo_node_serves_its_bubbles_to_the_printed_logins(tmp_path: Path) 
             chosen = [e["option"] for e in report["timeline"] if e["kind"] == "decision"]
             assert chosen[:3] == ["continuity", "ask-help", "take-down"]
             assert report["knowledge"]["after"]["share"] == 1.0
+            # A demo consultation was commented on, answered and revised.
+            company = ("soc@medsecure.demo.test", demo_password("soc@medsecure.demo.test"))
+            taking = client.get("/api/v1/consultations", auth=company).json()
+            assert [c["title"] for c in taking] == ["Guideline on cybersecurity in health care"]
             public = client.get(
                 "/taxii2/bubbles/collections/7c1ea500-0000-4000-8000-000000000001/objects/",
                 params={"limit": 1000},

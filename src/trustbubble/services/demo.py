@@ -14,6 +14,7 @@ from trustbubble.domain.bubbles import BubbleKind
 from trustbubble.domain.errors import Conflict
 from trustbubble.domain.tlp import TlpLevel
 from trustbubble.services import accounts, assistance, bubbles, exchange, objects, pocs
+from trustbubble.services.demo_consultations import load_consultation
 from trustbubble.services.demo_content import bubble_content
 from trustbubble.services.demo_exercises import load_sessions
 from trustbubble.services.demo_incidents import INTERNATIONAL, incidents
@@ -154,6 +155,7 @@ def load(db: Database, progress: Callable[[str], None] = lambda _t: None) -> lis
     _contacts_and_requests(db, progress)
     load_reports(db, progress)
     load_sessions(db, progress)
+    load_consultation(db, progress)
     examples = _examples_dir()
     if examples is not None:
         for path in sorted(examples.glob("*.json")):
