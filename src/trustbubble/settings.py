@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     delivery_retry_seconds: float = Field(
         default=30.0, gt=0, description="Wait after a first failed attempt; doubles after each."
     )
+    metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
 
     @model_validator(mode="after")
     def _page_sizes_agree(self) -> Settings:

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from trustbubble import __version__
-from trustbubble.api import errors, redact
+from trustbubble.api import errors, metrics, redact
 from trustbubble.api.background import Background, WakeAfterWrites
 from trustbubble.api.live import Hub
 from trustbubble.api.node import Node
@@ -78,5 +78,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(norms.router)
     app.include_router(exercises.router)
     app.include_router(consultations.router)
+    if settings.metrics:
+        app.include_router(metrics.router)
     install_web(app)
     return app
