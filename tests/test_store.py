@@ -13,7 +13,7 @@ from trustbubble.store.database import Database
 from trustbubble.store.objects import NewVersion, ObjectQuery, VersionFilter
 from trustbubble.store.tables import metadata
 
-EVERYTHING = ReadGrant(frozenset(TlpLevel), None, frozenset())
+EVERYTHING = ReadGrant(frozenset(TlpLevel), frozenset(), frozenset())
 COLLECTION = "2b0c8f5e-1111-4c3b-9a55-6a7c1d9e0f01"
 
 
@@ -133,10 +133,18 @@ def test_red_is_read_by_the_author_and_named_recipients_only(db: Database) -> No
         with db.read() as conn:
             return bool(store.page(conn, COLLECTION, grant, ObjectQuery(), None, 10))
 
-    assert sees(ReadGrant(members, "author-org", frozenset()))
+    assert sees(ReadGrant(members, frozenset({"author-org"}), frozenset()))
     assert sees(
-        ReadGrant(members, "other", frozenset({"identity--aaaaaaaa-0000-4000-8000-000000000001"}))
+        ReadGrant(
+            members,
+            frozenset({"other"}),
+            frozenset({"identity--aaaaaaaa-0000-4000-8000-000000000001"}),
+        )
     )
     assert not sees(
-        ReadGrant(members, "other", frozenset({"identity--bbbbbbbb-0000-4000-8000-000000000002"}))
+        ReadGrant(
+            members,
+            frozenset({"other"}),
+            frozenset({"identity--bbbbbbbb-0000-4000-8000-000000000002"}),
+        )
     )

@@ -42,6 +42,21 @@ class Settings(BaseSettings):
     )
     metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
 
+    node_key: str | None = Field(
+        default=None,
+        description="File of the node's Ed25519 key; default: node.key beside the SQLite "
+        "database, or ./var/node.key with PostgreSQL.",
+    )
+    node_key_passphrase: SecretStr | None = Field(
+        default=None, description="Encrypts the node key file when set."
+    )
+    node_country: str | None = Field(
+        default=None, description="ISO 3166 alpha-2 country of the node, in its descriptor."
+    )
+    sync_seconds: float = Field(
+        default=30.0, gt=0, description="Wait between background syncs with peer nodes."
+    )
+
     @model_validator(mode="after")
     def _page_sizes_agree(self) -> Settings:
         if self.page_size > self.max_page_size:

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from trustbubble import __version__
-from trustbubble.api import errors, metrics, redact
+from trustbubble.api import errors, federation, metrics, redact
 from trustbubble.api.background import Background, WakeAfterWrites
 from trustbubble.api.live import Hub
 from trustbubble.api.node import Node
@@ -25,6 +25,7 @@ from trustbubble.api.platform import (
     pages,
 )
 from trustbubble.api.taxii import collections, discovery, objects
+from trustbubble.services import node_key
 from trustbubble.services.accounts import Authenticator
 from trustbubble.settings import Settings
 from trustbubble.store.database import Database
@@ -41,7 +42,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = db or Database(settings.database_url)
-        app.state.node = Node(settings, database, Authenticator(database), Hub(database))
+        key = node_key.load(settings)
+        app.state.node = Node(settings, database, Authenticator(database), Hub(database), key)
         app.state.background = Background(settings, database)
         app.state.background.start()
         # What start-up built lives as long as the process: move it out of the collector's
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(norms.router)
     app.include_router(exercises.router)
     app.include_router(consultations.router)
+    app.include_router(federation.router)
     if settings.metrics:
         app.include_router(metrics.router)
     install_web(app)

@@ -10,10 +10,10 @@ from fastapi import Depends, Request
 
 from trustbubble.api.node import Node
 from trustbubble.api.taxii.media import check_accept
-from trustbubble.domain.access import Reader
+from trustbubble.domain.access import PeerScope, Reader
 from trustbubble.domain.accounts import User
 from trustbubble.domain.errors import Unauthenticated
-from trustbubble.services import accounts, sessions
+from trustbubble.services import accounts, federation, sessions
 
 # The browser session's cookie, set by the web UI's sign-in.
 SESSION_COOKIE = "tb_session"
@@ -51,6 +51,24 @@ def authenticate(request: Request, node: Node) -> User | None:
     raise Unauthenticated("use HTTP Basic (e-mail and password or API token) or a Bearer token")
 
 
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def peer_caller(request: Request, node: NodeDep) -> PeerScope:
+    """A peer node, by the credential this node issued it; 401 for anyone else."""
+    credential = _bearer(request)
+    if credential is None or not federation.looks_like_peer_credential(credential):
+        raise Unauthenticated("this resource is for peer nodes: use the credential issued to yours")
+    reader, _actor = federation.peer_reader(node.db, credential)
+    assert reader.peer is not None
+    return reader.peer
+
+
+PeerCaller = Annotated[PeerScope, Depends(peer_caller)]
+
+
 def optional_user(request: Request, node: NodeDep) -> User | None:
     return authenticate(request, node)
 
@@ -68,7 +86,12 @@ CurrentUser = Annotated[User, Depends(required_user)]
 
 
 def optional_reader(request: Request, node: NodeDep) -> tuple[Reader, str]:
-    """The reader for the access policy and the name the audit log records (one thread hop)."""
+    """The reader for the access policy and the name the audit log records (one thread hop).
+
+    A peer node's credential makes the reader that node (docs/federation.md)."""
+    credential = _bearer(request)
+    if credential is not None and federation.looks_like_peer_credential(credential):
+        return federation.peer_reader(node.db, credential)
     user = authenticate(request, node)
     if user is None:
         return Reader.anonymous(), "anonymous"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trustbubble.api.live import Hub
+from trustbubble.domain.federation import NodeKey
 from trustbubble.services.accounts import Authenticator
 from trustbubble.settings import Settings
 from trustbubble.store.database import Database
@@ -16,3 +17,4 @@ class Node:
     db: Database
     authenticator: Authenticator
     hub: Hub  # the live exercise sessions followed in this process
+    key: NodeKey  # signs what this node sends its peers (docs/federation.md)

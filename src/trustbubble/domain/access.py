@@ -49,10 +49,30 @@ class Reader:
     org_chain: tuple[str, ...]
     # Identity ids that name this reader as a RED recipient: the user's and the organization's.
     identities: frozenset[str]
+    # A peer node reading through the federation's credential (no user, no organization).
+    peer: PeerScope | None = None
 
     @classmethod
     def anonymous(cls) -> Reader:
         return cls(None, None, None, (), frozenset())
+
+
+@dataclass(frozen=True, slots=True)
+class PeerScope:
+    """A peer node as a reader: the organizations it hosts, and their identities."""
+
+    node_id: str
+    # Each hosted organization's chain: the organization, then its parents.
+    org_chains: tuple[tuple[str, ...], ...]
+    # The identities of the hosted organizations and of their people (RED recipients).
+    identities: frozenset[str]
+
+    @property
+    def org_ids(self) -> frozenset[str]:
+        return frozenset(chain[0] for chain in self.org_chains)
+
+    def as_reader(self) -> Reader:
+        return Reader(None, None, None, (), frozenset(), self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,27 +81,46 @@ class ReadGrant:
 
     An object is readable when its level is in `levels`, or when it is RED and the reader's
     organization wrote it or one of the reader's identities is among its recipients.
+
+    A peer node's grant (`peer_node` set) adds the rules of the wire: never an object back to
+    the node it came from, and from a third node only what may be re-shared (CLEAR, GREEN).
     """
 
     levels: frozenset[TlpLevel]
-    red_author_org: str | None
+    red_author_orgs: frozenset[str]
     red_identities: frozenset[str]
+    peer_node: str | None = None
 
     @property
     def visible(self) -> bool:
         """May the reader know the collection exists? If not, it is a 404 to them."""
         return bool(self.levels)
 
-    def allows(self, level: TlpLevel, author_org: str, recipients: frozenset[str]) -> bool:
+    def allows(
+        self,
+        level: TlpLevel,
+        author_org: str,
+        recipients: frozenset[str],
+        origin_node: str | None = None,
+    ) -> bool:
+        if (
+            self.peer_node is not None
+            and origin_node is not None
+            and (origin_node == self.peer_node or level not in RESHAREABLE)
+        ):
+            return False
         if level in self.levels:
             return True
         if level is not TlpLevel.RED:
             return False
-        return author_org == self.red_author_org or not self.red_identities.isdisjoint(recipients)
+        return author_org in self.red_author_orgs or not self.red_identities.isdisjoint(recipients)
 
 
-PUBLIC_GRANT = ReadGrant(frozenset({TlpLevel.CLEAR}), None, frozenset())
-NO_GRANT = ReadGrant(frozenset(), None, frozenset())
+PUBLIC_GRANT = ReadGrant(frozenset({TlpLevel.CLEAR}), frozenset(), frozenset())
+NO_GRANT = ReadGrant(frozenset(), frozenset(), frozenset())
+
+# Only what anyone in the bubble may pass on travels from a node that is not its origin.
+RESHAREABLE = frozenset({TlpLevel.CLEAR, TlpLevel.GREEN})
 
 
 def standing(org_chain: Sequence[str], roles: Mapping[str, BubbleRole]) -> Standing:
@@ -113,7 +152,28 @@ def read_grant(reader: Reader, standing_: Standing) -> ReadGrant:
     levels = _LEVELS[standing_]
     if not levels:
         return NO_GRANT
-    return ReadGrant(levels, reader.org_id, reader.identities)
+    orgs = frozenset({reader.org_id}) if reader.org_id else frozenset()
+    return ReadGrant(levels, orgs, reader.identities)
+
+
+def peer_standing(peer: PeerScope, roles: Mapping[str, BubbleRole]) -> Standing:
+    """A peer node stands as the best placed of the organizations it hosts."""
+    return max((standing(chain, roles) for chain in peer.org_chains), default=Standing.NONE)
+
+
+def peer_grant(peer: PeerScope, standing_: Standing, shared: bool) -> ReadGrant:
+    """What a peer node may receive of a bubble (docs/federation.md, TLP on the wire).
+
+    Nothing unless the bubble is shared between the two nodes; then what the organizations it
+    hosts could read together (RED: the objects naming one of them or their people), minus the
+    objects it sent and those a third node sent that may not be re-shared.
+    """
+    if not shared:
+        return NO_GRANT
+    levels = _LEVELS[standing_]
+    if not levels:
+        return NO_GRANT
+    return ReadGrant(levels, peer.org_ids, peer.identities, peer.node_id)
 
 
 def may_write(reader: Reader, standing_: Standing) -> bool:

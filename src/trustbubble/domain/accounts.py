@@ -42,6 +42,7 @@ class Organization:
     parent_id: str | None
     identity_id: str
     created: datetime
+    node_id: str | None = None  # the peer node that hosts it; None for this node
 
 
 @dataclass(frozen=True, slots=True)

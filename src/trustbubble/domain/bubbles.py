@@ -44,6 +44,7 @@ class Bubble:
     charter: str
     default_tlp: TlpLevel
     created: datetime
+    home_node: str | None = None  # the peer node of its owner; None for this node
 
 
 @dataclass(frozen=True, slots=True)

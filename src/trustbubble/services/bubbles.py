@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import Connection
 
 from trustbubble.domain import access
-from trustbubble.domain.access import Reader, ReadGrant, Standing
+from trustbubble.domain.access import PeerScope, Reader, ReadGrant, Standing
 from trustbubble.domain.accounts import Organization, User, UserRole, normalize_name
 from trustbubble.domain.bubbles import (
     Bubble,
@@ -28,6 +28,7 @@ from trustbubble.services import audit
 from trustbubble.services.accounts import org_named
 from trustbubble.store import accounts as account_store
 from trustbubble.store import bubbles as store
+from trustbubble.store import federation as federation_store
 from trustbubble.store.database import Database
 
 
@@ -220,6 +221,8 @@ def collection_access(conn: Connection, reader: Reader, collection_id: str) -> C
     bubble = store.bubble_by_id(conn, collection_id)
     if bubble is None:
         raise NotFound(f"no collection {collection_id}")
+    if reader.peer is not None:
+        return _peer_access(conn, reader.peer, bubble)
     standing = access.standing(reader.org_chain, store.active_roles(conn, bubble.id))
     grant = access.read_grant(reader, standing)
     if not grant.visible:
@@ -227,9 +230,29 @@ def collection_access(conn: Connection, reader: Reader, collection_id: str) -> C
     return CollectionAccess(bubble.id, bubble, grant, access.may_write(reader, standing), standing)
 
 
+def _peer_access(conn: Connection, peer: PeerScope, bubble: Bubble) -> CollectionAccess:
+    """A peer node's view: what it may receive; it may send if the bubble is shared with it."""
+    roles = store.active_roles(conn, bubble.id)
+    shared = federation_store.link(conn, bubble.id, peer.node_id) is not None
+    standing = access.peer_standing(peer, roles)
+    grant = access.peer_grant(peer, standing, shared)
+    if not grant.visible:
+        raise NotFound(f"no collection {bubble.id}")
+    return CollectionAccess(bubble.id, bubble, grant, shared, standing)
+
+
 def collections_for(db: Database, reader: Reader) -> list[CollectionAccess]:
     """Every collection the reader may see: their bubbles, then the public collection."""
     seen: list[CollectionAccess] = []
+    if reader.peer is not None:
+        with db.read() as conn:
+            shared = federation_store.shared_with(conn, reader.peer.node_id)
+            for bubble_id in shared:
+                try:
+                    seen.append(collection_access(conn, reader, bubble_id))
+                except NotFound:
+                    continue
+        return seen
     with db.read() as conn:
         # Only bubbles where the reader's organization or one of its parents is active can be
         # visible: the policy then decides for each of those.

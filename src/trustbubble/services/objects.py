@@ -37,6 +37,7 @@ from trustbubble.services import audit
 from trustbubble.services.bubbles import CollectionAccess
 from trustbubble.store import objects as store
 from trustbubble.store.database import Database
+from trustbubble.store.federation import add_deletions
 from trustbubble.store.objects import NewVersion, ObjectQuery, VersionFilter
 from trustbubble.store.statuses import NewStatus, insert_status, status_by_id
 
@@ -215,7 +216,7 @@ def _recipient_problems(obj: dict[str, Any], index: int) -> list[Problem]:
     ]
 
 
-def _now_us() -> int:
+def now_us() -> int:
     return time.time_ns() // 1000
 
 
@@ -242,7 +243,7 @@ def add_envelope(
             ready.append(prepared)
             successes[index] = _success_json(prepared, obj)
     with db.write() as conn:
-        outcome = store.insert_versions(conn, where.id, reader.org_id, ready, _now_us())
+        outcome = store.insert_versions(conn, where.id, reader.org_id, ready, now_us())
         succeeded = outcome.stored + outcome.duplicates
         status.success_count = len(succeeded)
         details = ",".join([successes[new.index] for new in succeeded])
@@ -257,7 +258,7 @@ def add_envelope(
                     "other content; a change needs a later 'modified'",
                 )
             )
-        _save_status(conn, status)
+        save_status(conn, status)
         audit.record(
             conn,
             actor,
@@ -301,7 +302,7 @@ def _store_made(
     prepared = prepare(obj, 0, default_tlp)
     if isinstance(prepared, StatusDetail):
         raise Invalid("object", prepared.message or "the node refused the object")
-    outcome = store.insert_versions(conn, collection_id, reader.org_id, [prepared], _now_us())
+    outcome = store.insert_versions(conn, collection_id, reader.org_id, [prepared], now_us())
     if outcome.conflicts:
         raise Conflict(f"{prepared.id}: this version is already stored with other content")
     audit.record(conn, actor, "objects.added", collection_id, ids=[prepared.id])
@@ -317,10 +318,10 @@ def store_node_objects(
         if isinstance(prepared, StatusDetail):
             raise ValueError(prepared.message)
         ready.append(prepared)
-    store.insert_versions(conn, collection_id, author_org_id, ready, _now_us())
+    store.insert_versions(conn, collection_id, author_org_id, ready, now_us())
 
 
-def _save_status(conn: Connection, status: Status) -> None:
+def save_status(conn: Connection, status: Status) -> None:
     """The status row, in the objects' transaction: a crash leaves both or neither."""
     status.failures_json = orjson.dumps([d.to_json() for d in status.failures])
     insert_status(
@@ -402,6 +403,8 @@ def delete(
     db: Database, reader: Reader, actor: str, where: CollectionAccess, query: ObjectQuery
 ) -> int:
     """Delete versions of an object; only the organization that shared them may."""
+    if reader.peer is not None:
+        raise Forbidden("a peer node's deletions travel as signed deletion records")
     if not where.can_write:
         raise Forbidden("deleting needs the analyst or admin role and member standing")
     with db.write() as conn:
@@ -410,6 +413,22 @@ def delete(
             raise NotFound("no such object in this collection")
         if len(gone) < matched:
             raise Forbidden("only the organization that shared an object may delete it")
+        # Kept for peer nodes, which apply the deletion to their copies (docs/federation.md).
+        now = datetime.now(UTC)
+        add_deletions(
+            conn,
+            [
+                {
+                    "collection_id": where.id,
+                    "object_id": object_id,
+                    "version": version,
+                    "origin_node": None,
+                    "signature": None,
+                    "deleted": now,
+                }
+                for object_id, version in gone
+            ],
+        )
         audit.record(conn, actor, "objects.deleted", where.id, ids=sorted({i for i, _ in gone}))
     return len(gone)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, insert, select, update
 
 from trustbubble.domain.accounts import ApiToken, Organization, OrgKind, User, UserRole
 from trustbubble.store.tables import api_tokens, organizations, users
@@ -21,6 +21,7 @@ def _org(row: Row[tuple[object, ...]]) -> Organization:
         parent_id=m["parent_id"],
         identity_id=m["identity_id"],
         created=m["created"],
+        node_id=m["node_id"],
     )
 
 
@@ -46,6 +47,7 @@ def insert_org(conn: Connection, org: Organization) -> None:
             parent_id=org.parent_id,
             identity_id=org.identity_id,
             created=org.created,
+            node_id=org.node_id,
         )
     )
 
@@ -62,6 +64,11 @@ def org_by_id(conn: Connection, org_id: str) -> Organization | None:
 
 def all_orgs(conn: Connection) -> list[Organization]:
     return [_org(row) for row in conn.execute(select(organizations).order_by(organizations.c.name))]
+
+
+def orgs_where(conn: Connection, *where: ColumnElement[bool]) -> list[Organization]:
+    rows = conn.execute(select(organizations).where(*where).order_by(organizations.c.name))
+    return [_org(row) for row in rows]
 
 
 def org_chain(conn: Connection, org_id: str) -> tuple[str, ...]:

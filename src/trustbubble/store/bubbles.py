@@ -27,6 +27,7 @@ def _bubble(row: Row[tuple[object, ...]]) -> Bubble:
         charter=m["charter"],
         default_tlp=TlpLevel(m["default_tlp"]),
         created=m["created"],
+        home_node=m["home_node"],
     )
 
 
@@ -51,6 +52,21 @@ def insert_bubble(conn: Connection, bubble: Bubble) -> None:
             charter=bubble.charter,
             default_tlp=int(bubble.default_tlp),
             created=bubble.created,
+            home_node=bubble.home_node,
+        )
+    )
+
+
+def update_bubble(conn: Connection, bubble: Bubble) -> None:
+    """Refresh a mirrored bubble from its home node."""
+    conn.execute(
+        update(bubbles)
+        .where(bubbles.c.id == bubble.id)
+        .values(
+            name=bubble.name,
+            kind=bubble.kind.value,
+            charter=bubble.charter,
+            default_tlp=int(bubble.default_tlp),
         )
     )
 

@@ -21,7 +21,7 @@ from sqlalchemy import (
     update,
 )
 
-from trustbubble.domain.access import ReadGrant
+from trustbubble.domain.access import RESHAREABLE, ReadGrant
 from trustbubble.domain.incidents import IncidentFacts
 from trustbubble.domain.tlp import TlpLevel
 from trustbubble.store.tables import (
@@ -56,6 +56,9 @@ class NewVersion:
     # domain/observables.py), worked out before the writer's transaction.
     facts: IncidentFacts | None = None
     observables: frozenset[tuple[str, str]] = frozenset()
+    # Received from a peer node: the organization that wrote it there, and the node.
+    author_org_id: str | None = None
+    origin_node: str | None = None
 
 
 @dataclass(slots=True)
@@ -155,6 +158,7 @@ def insert_versions(
     sector_rows: list[tuple[int, str]] = []
     for offset, version in enumerate(outcome.stored):
         added = base + offset
+        author = version.author_org_id or author_org_id
         rows.append(
             (
                 added,
@@ -164,18 +168,19 @@ def insert_versions(
                 version.spec_version,
                 version.version,
                 int(version.tlp),
-                author_org_id,
+                author,
                 version.version == newest[version.id],
                 version.version == oldest[version.id],
                 version.digest,
                 version.body,
+                version.origin_node,
             )
         )
         recipient_rows.extend((added, identity) for identity in version.recipients)
         observable_rows.extend((added, kind, value) for kind, value in version.observables)
         if version.facts is not None:
             latest = version.version == newest[version.id]
-            access = (collection_id, version.id, int(version.tlp), author_org_id, latest)
+            access = (collection_id, version.id, int(version.tlp), author, latest)
             fact_rows.append(_fact_row(added, access, version.facts))
             sector_rows.extend((added, sector) for sector in version.facts.sectors)
     # The driver's executemany with plain tuples: SQLAlchemy's per-row parameter processing
@@ -282,6 +287,7 @@ _OBJECT_COLUMNS = (
     "is_first",
     "digest",
     "body",
+    "origin_node",
 )
 
 
@@ -315,13 +321,13 @@ def readable(grant: ReadGrant, on: AccessColumns = OBJECT_ACCESS) -> ColumnEleme
     if not grant.visible:
         return false()
     tlp = on.table.c[on.tlp]
-    if grant.levels == {TlpLevel.CLEAR} and grant.red_author_org is None:
+    if grant.levels == {TlpLevel.CLEAR} and not grant.red_author_orgs and not grant.peer_node:
         # A literal, not a bound parameter, so the planner can use the partial index of CLEAR.
         return tlp == literal_column("0")
     clauses: list[ColumnElement[bool]] = [tlp.in_(sorted(int(level) for level in grant.levels))]
     red: list[ColumnElement[bool]] = []
-    if grant.red_author_org is not None:
-        red.append(on.table.c[on.author_org_id] == grant.red_author_org)
+    if grant.red_author_orgs:
+        red.append(on.table.c[on.author_org_id].in_(sorted(grant.red_author_orgs)))
     if grant.red_identities:
         red.append(
             on.table.c[on.key].in_(
@@ -332,10 +338,19 @@ def readable(grant: ReadGrant, on: AccessColumns = OBJECT_ACCESS) -> ColumnEleme
         )
     if red:
         clauses.append(and_(tlp == int(TlpLevel.RED), or_(*red)))
-    return or_(*clauses)
+    if grant.peer_node is None:
+        return or_(*clauses)
+    if on.table is not objects:
+        raise ValueError("a peer node's grant reads object versions only")
+    origin = objects.c.origin_node
+    wire = or_(
+        origin.is_(None),
+        and_(origin != grant.peer_node, tlp.in_(sorted(int(t) for t in RESHAREABLE))),
+    )
+    return and_(or_(*clauses), wire)
 
 
-def _conditions(
+def conditions(
     collection_id: str | None, grant: ReadGrant, query: ObjectQuery
 ) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [readable(grant)]
@@ -379,7 +394,7 @@ def page(
     `collection_id` None means every collection (the public collection, with a CLEAR grant).
     Rows are (added, id, version, tlp, body); the extra row tells the caller there is more.
     """
-    where = _conditions(collection_id, grant, query)
+    where = conditions(collection_id, grant, query)
     if after is not None:
         where.append(objects.c.added > after)
     body = objects.c.body if with_body else null().label("body")
@@ -403,21 +418,47 @@ def delete_versions(
 
     Returns how many readable versions matched, and the (id, version) of each one deleted.
     """
-    where = _conditions(collection_id, grant, query)
+    where = conditions(collection_id, grant, query)
     matched = conn.execute(
         select(objects.c.added, objects.c.id, objects.c.version, objects.c.author_org_id).where(
             *where
         )
     ).all()
     doomed = [row for row in matched if row.author_org_id == author_org_id]
-    keys = [row.added for row in doomed]
+    _remove(conn, collection_id, [(row.added, row.id) for row in doomed])
+    return len(matched), [(row.id, row.version) for row in doomed]
+
+
+def delete_exact(
+    conn: Connection, collection_id: str, keys: Sequence[tuple[str, int]], origin_node: str
+) -> list[tuple[str, int]]:
+    """Delete these versions (id, version) that came from `origin_node`; the ones deleted."""
+    doomed: list[tuple[int, str]] = []
+    gone: list[tuple[str, int]] = []
+    for object_id, version in keys:
+        row = conn.execute(
+            select(objects.c.added).where(
+                objects.c.collection_id == collection_id,
+                objects.c.id == object_id,
+                objects.c.version == version,
+                objects.c.origin_node == origin_node,
+            )
+        ).first()
+        if row is not None:
+            doomed.append((row.added, object_id))
+            gone.append((object_id, version))
+    _remove(conn, collection_id, doomed)
+    return gone
+
+
+def _remove(conn: Connection, collection_id: str, doomed: Sequence[tuple[int, str]]) -> None:
+    keys = [added for added, _id in doomed]
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         conn.execute(delete(red_recipients).where(red_recipients.c.object_added.in_(chunk)))
         conn.execute(delete(objects).where(objects.c.added.in_(chunk)))
-    for object_id in {row.id for row in doomed}:
+    for object_id in {object_id for _added, object_id in doomed}:
         _reflag(conn, collection_id, object_id)
-    return len(matched), [(row.id, row.version) for row in doomed]
 
 
 def _reflag(conn: Connection, collection_id: str, object_id: str) -> None:

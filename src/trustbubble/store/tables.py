@@ -67,6 +67,8 @@ organizations = Table(
     Column("parent_id", String(36), ForeignKey("organizations.id"), nullable=True),
     Column("identity_id", String(60), nullable=False, unique=True),
     Column("created", Timestamp(), nullable=False),
+    # The node that hosts it; NULL for this node (docs/federation.md).
+    Column("node_id", String(60), nullable=True, index=True),
 )
 
 users = Table(
@@ -129,6 +131,8 @@ bubbles = Table(
     # The charter's targets for answering requests for assistance, in hours.
     Column("ack_target_hours", Integer, nullable=False, server_default=text("24")),
     Column("resolve_target_hours", Integer, nullable=False, server_default=text("336")),
+    # The node of its owner, where its membership is decided; NULL for this node.
+    Column("home_node", String(60), nullable=True),
 )
 
 memberships = Table(
@@ -167,6 +171,8 @@ objects = Table(
     Column("is_first", Boolean, nullable=False),
     Column("digest", String(64), nullable=False),
     Column("body", LargeBinary, nullable=False),
+    # The node it was written on, when another (the body then carries its signed provenance).
+    Column("origin_node", String(60), nullable=True),
     UniqueConstraint("collection_id", "id", "version"),
     Index(None, "collection_id", "added"),
     Index(None, "collection_id", "type", "added"),
@@ -617,4 +623,72 @@ consultation_answers = Table(
     Column("answer", Text, nullable=False),
     Column("author", String(254), nullable=False),
     Column("at", Timestamp(), nullable=False),
+)
+
+
+# -- federation (docs/federation.md) --------------------------------------------------------------
+
+# Nodes this node syncs with, pinned by their public key.
+peers = Table(
+    "peers",
+    metadata,
+    Column("id", String(60), primary_key=True),  # node--UUID, from the key
+    Column("name", String(200), nullable=False),
+    Column("country", String(2), nullable=True),
+    Column("url", String(500), nullable=False),
+    Column("public_key", String(60), nullable=False, unique=True),
+    # The credential the peer issued us, encrypted with a key derived from the node key.
+    Column("outbound_token", LargeBinary, nullable=True),
+    # The credential we issued the peer: SHA-256 only, as for API tokens.
+    Column("credential_hash", String(64), nullable=True, unique=True),
+    Column("credential_prefix", String(12), nullable=True),
+    Column("added", Timestamp(), nullable=False),
+    Column("last_seen", Timestamp(), nullable=True),
+)
+
+# Identities of a peer's people (RED recipients), mirrored with their organization.
+remote_identities = Table(
+    "remote_identities",
+    metadata,
+    Column("identity_id", String(60), primary_key=True),
+    Column("org_id", String(36), ForeignKey("organizations.id"), nullable=False, index=True),
+)
+
+# A bubble shared with a peer, and the state of its sync in each direction. Cursors are the
+# TAXII date_added (microseconds) of the last version moved: the peer's for pulls, ours for
+# pushes; `deletions_cursor` is the last deletion record read from the peer.
+bubble_peers = Table(
+    "bubble_peers",
+    metadata,
+    Column("bubble_id", String(36), ForeignKey("bubbles.id"), primary_key=True),
+    Column("peer_id", String(60), ForeignKey("peers.id"), primary_key=True, index=True),
+    Column("since", Timestamp(), nullable=False),
+    Column("pull_cursor", BigInteger, nullable=True),
+    Column("push_cursor", BigInteger, nullable=True),
+    Column("deletions_cursor", BigInteger, nullable=True),
+    Column("received", BigInteger, nullable=False, server_default=text("0")),
+    Column("sent", BigInteger, nullable=False, server_default=text("0")),
+    Column("refused", BigInteger, nullable=False, server_default=text("0")),
+    Column("last_attempt", Timestamp(), nullable=True),
+    Column("last_success", Timestamp(), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("failures", Integer, nullable=False, server_default=text("0")),
+    Column("retry_at", Timestamp(), nullable=True),
+    # The date_added of the newest version moved either way, for the lag.
+    Column("newest_moved", BigInteger, nullable=True),
+)
+
+# Deletions of object versions, for peers to apply: ours (origin and signature NULL: signed when
+# sent) and those received, signed by the node the version came from.
+deletions = Table(
+    "deletions",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("collection_id", String(36), nullable=False),
+    Column("object_id", String(300), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("origin_node", String(60), nullable=True),
+    Column("signature", LargeBinary, nullable=True),
+    Column("deleted", Timestamp(), nullable=False),
+    Index(None, "collection_id", "seq"),
 )

@@ -39,7 +39,7 @@ def resource(where: CollectionAccess) -> dict[str, object]:
 
 def reach(db: Database, reader: Reader, collection_id: str) -> CollectionAccess:
     """The collection as this caller sees it: 401 without credentials, 404 if not theirs."""
-    if reader.user_id is None and collection_id != PUBLIC_COLLECTION_ID:
+    if reader.user_id is None and reader.peer is None and collection_id != PUBLIC_COLLECTION_ID:
         raise Unauthenticated("this collection needs credentials")
     with db.read() as conn:
         return bubbles.collection_access(conn, reader, collection_id)

@@ -14,7 +14,7 @@ from trustbubble.api.taxii.discovery import API_ROOT
 from trustbubble.api.taxii.filters import decode_next, encode_next, limit, object_query
 from trustbubble.api.taxii.media import STIX, TaxiiResponse, check_content_type
 from trustbubble.domain.errors import Forbidden, Invalid, NotFound, TooLarge
-from trustbubble.services import objects
+from trustbubble.services import federation, objects
 from trustbubble.services.objects import ObjectQuery, Page
 
 COLLECTION = API_ROOT + "collections/{collection_id}/"
@@ -56,6 +56,10 @@ def _read(
     reader, actor = caller
     where = reach(node.db, reader, collection_id)
     size = limit(request, node.settings.page_size, node.settings.max_page_size)
+    if reader.peer is not None:
+        return federation.outgoing_page(
+            node.db, node.key, actor, where, query, decode_next(request), size, with_body=with_body
+        )
     return objects.read(
         node.db, actor, where, query, decode_next(request), size, with_body=with_body
     )
@@ -116,6 +120,11 @@ async def add_objects(
             raise Invalid("body", f"not valid JSON ({error})") from None
         if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
             raise Invalid("body", "a TAXII envelope is a JSON object with an 'objects' list")
+        if reader.peer is not None:
+            status = federation.receive(
+                node.db, node.key, reader.peer.node_id, actor, where, envelope["objects"]
+            )
+            return status.encode()
         return objects.add_envelope(node.db, reader, actor, where, envelope["objects"]).encode()
 
     return TaxiiResponse(await run_in_threadpool(work), status_code=202)

@@ -1,0 +1,222 @@
+"""Federation's pure rules: node keys and ids, the provenance extension, signing and checking.
+
+See docs/federation.md. An object that crosses to another node carries, in a property extension,
+the node it was written on, the identity of the organization that wrote it and the origin node's
+Ed25519 signature over the object's canonical JSON (RFC 8785) without that extension.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from trustbubble.domain.errors import Invalid
+
+PROVENANCE_EXTENSION_ID = "extension-definition--8c5c1a8d-4b2e-4f0a-9d63-5e7b1c2a9f41"
+KEY_PREFIX = "ed25519:"
+NODE_PREFIX = "node--"
+
+
+def node_id_of(public_key: Ed25519PublicKey) -> str:
+    """`node--` and a UUID made from the SHA-256 of the raw public key."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return NODE_PREFIX + str(uuid.UUID(bytes=hashlib.sha256(raw).digest()[:16], version=4))
+
+
+def key_text(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return KEY_PREFIX + base64.b64encode(raw).decode()
+
+
+def read_key(text: str, field: str = "key") -> Ed25519PublicKey:
+    """A public key as `ed25519:BASE64` (32 bytes), with an error naming what is wrong."""
+    value = text.strip()
+    if not value.startswith(KEY_PREFIX):
+        raise Invalid(field, f"a node key starts with {KEY_PREFIX!r}, as `node show` prints it")
+    try:
+        raw = base64.b64decode(value.removeprefix(KEY_PREFIX), validate=True)
+    except binascii.Error:
+        raise Invalid(field, "the key after 'ed25519:' is not base64") from None
+    if len(raw) != 32:
+        raise Invalid(field, f"an Ed25519 public key has 32 bytes, this one {len(raw)}")
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Descriptor:
+    """What a node says of itself at /federation/v1/node."""
+
+    id: str
+    name: str
+    country: str | None
+    public_key: str
+    taxii: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "country": self.country,
+            "public_key": self.public_key,
+            "taxii": self.taxii,
+        }
+
+    @classmethod
+    def read(cls, data: Any) -> Descriptor:
+        if not isinstance(data, dict):
+            raise Invalid("descriptor", "the peer's descriptor is not a JSON object")
+        for name in ("id", "name", "public_key", "taxii"):
+            if not isinstance(data.get(name), str) or not data[name]:
+                raise Invalid(f"descriptor.{name}", "missing from the peer's descriptor")
+        key = read_key(data["public_key"], "descriptor.public_key")
+        if node_id_of(key) != data["id"]:
+            raise Invalid("descriptor.id", "the node id does not belong to the node's key")
+        country = data.get("country")
+        return cls(
+            data["id"],
+            data["name"],
+            country if isinstance(country, str) else None,
+            data["public_key"],
+            data["taxii"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    origin_node: str
+    author: str  # the identity id of the organization that wrote the object
+    signature: bytes
+
+
+class NodeKey:
+    """The node's private key: signs objects and deletions."""
+
+    def __init__(self, private: Ed25519PrivateKey) -> None:
+        self._private = private
+        self.public = private.public_key()
+        self.node_id = node_id_of(self.public)
+        self.public_text = key_text(self.public)
+
+    @classmethod
+    def generate(cls) -> NodeKey:
+        return cls(Ed25519PrivateKey.generate())
+
+    @classmethod
+    def from_pem(cls, pem: bytes, passphrase: bytes | None = None) -> NodeKey:
+        private = serialization.load_pem_private_key(pem, passphrase)
+        if not isinstance(private, Ed25519PrivateKey):
+            raise ValueError("the node key file does not hold an Ed25519 private key")
+        return cls(private)
+
+    def to_pem(self, passphrase: bytes | None = None) -> bytes:
+        encryption: serialization.KeySerializationEncryption = (
+            serialization.BestAvailableEncryption(passphrase)
+            if passphrase
+            else serialization.NoEncryption()
+        )
+        return self._private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        )
+
+    def secret_for(self, purpose: str) -> bytes:
+        """A 32-byte secret derived from the private key for one purpose (never the key)."""
+        raw = self._private.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        return hashlib.sha256(b"trustbubble/" + purpose.encode() + b"\0" + raw).digest()
+
+    def sign(self, data: bytes) -> bytes:
+        return self._private.sign(data)
+
+    def sign_object(self, obj: Mapping[str, Any], author: str) -> dict[str, Any]:
+        """The object with our provenance extension: this node's signature over the rest."""
+        bare = without_provenance(obj)
+        signature = self._private.sign(canonical(bare))
+        return with_provenance(bare, Provenance(self.node_id, author, signature))
+
+
+def canonical(obj: Mapping[str, Any]) -> bytes:
+    """RFC 8785 JSON Canonicalization Scheme."""
+    return rfc8785.dumps(obj)
+
+
+def without_provenance(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The object as its origin signed it: without our provenance extension."""
+    bare = dict(obj)
+    extensions = bare.get("extensions")
+    if isinstance(extensions, dict) and PROVENANCE_EXTENSION_ID in extensions:
+        rest = {k: v for k, v in extensions.items() if k != PROVENANCE_EXTENSION_ID}
+        if rest:
+            bare["extensions"] = rest
+        else:
+            del bare["extensions"]
+    return bare
+
+
+def with_provenance(obj: Mapping[str, Any], provenance: Provenance) -> dict[str, Any]:
+    signed = dict(obj)
+    signed["extensions"] = {
+        **(obj.get("extensions") or {}),
+        PROVENANCE_EXTENSION_ID: {
+            "extension_type": "property-extension",
+            "origin_node": provenance.origin_node,
+            "author": provenance.author,
+            "signature": base64.b64encode(provenance.signature).decode(),
+        },
+    }
+    return signed
+
+
+def provenance_of(obj: Mapping[str, Any]) -> Provenance | None:
+    """The provenance an object carries, None if it has none; Invalid if it is malformed."""
+    extensions = obj.get("extensions")
+    if not isinstance(extensions, dict) or PROVENANCE_EXTENSION_ID not in extensions:
+        return None
+    data = extensions[PROVENANCE_EXTENSION_ID]
+    where = f"extensions.{PROVENANCE_EXTENSION_ID}"
+    if not isinstance(data, dict):
+        raise Invalid(where, "the provenance is not an object")
+    origin, author, signature = data.get("origin_node"), data.get("author"), data.get("signature")
+    if not isinstance(origin, str) or not origin.startswith(NODE_PREFIX):
+        raise Invalid(f"{where}.origin_node", "must be a node id")
+    if not isinstance(author, str) or not author.startswith("identity--"):
+        raise Invalid(f"{where}.author", "must be an identity id")
+    if not isinstance(signature, str):
+        raise Invalid(f"{where}.signature", "must be a base64 signature")
+    try:
+        raw = base64.b64decode(signature, validate=True)
+    except binascii.Error:
+        raise Invalid(f"{where}.signature", "is not base64") from None
+    return Provenance(origin, author, raw)
+
+
+def verify(public_key: Ed25519PublicKey, data: bytes, signature: bytes) -> bool:
+    try:
+        public_key.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def verify_object(public_key: Ed25519PublicKey, obj: Mapping[str, Any], signature: bytes) -> bool:
+    """Does the signature cover this object, as its origin wrote it?"""
+    return verify(public_key, canonical(without_provenance(obj)), signature)
+
+
+def deletion_statement(collection_id: str, object_id: str, version: int, origin: str) -> bytes:
+    """What an origin signs when it deletes a version it wrote."""
+    return canonical(
+        {"collection": collection_id, "id": object_id, "version": version, "origin": origin}
+    )

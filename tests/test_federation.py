@@ -1,0 +1,176 @@
+"""Two nodes share a bubble: peering, agreed membership, signed objects under TLP on the wire,
+new versions, deletions, replays and refusals (docs/federation.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from tests.federation_nodes import (
+    TAXII,
+    Federation,
+    Node,
+    federation,
+    indicator,
+    invite,
+    new_bubble,
+)
+from trustbubble.domain.accounts import Organization, UserRole
+from trustbubble.domain.federation import PROVENANCE_EXTENSION_ID
+from trustbubble.domain.tlp import TlpLevel
+from trustbubble.services import audit, bubbles, peers
+from trustbubble.store.accounts import all_orgs
+from trustbubble.store.database import Database
+from trustbubble.store.objects import count
+from trustbubble.store.tables import audit_log
+
+
+def _two_nodes(world: Federation, db: Database) -> tuple[str, str]:
+    """North (on the test's store) and South peered; a bubble homed on North, South CERT in it."""
+    north = world.add("North", db)
+    south = world.add("South")
+    north.add_org("North CERT", "cert", "NL")
+    north.add_user("analyst@north.test", "North CERT")
+    south.add_org("South CERT", "cert", "ZA")
+    south.add_org("South Hospital", "operator", "ZA", parent="South CERT")
+    south.add_org("South Clinic Group", "operator", "ZA")
+    south.add_user("admin@south.test", "South CERT", UserRole.ADMIN)
+    south.add_user("analyst@south.test", "South CERT")
+    south.add_user("nurse@south.test", "South Hospital", UserRole.VIEWER)
+    south.add_user("clinic@south.test", "South Clinic Group", UserRole.VIEWER)
+    world.peer(north, south)
+    world.sync(north)  # North mirrors the organizations South hosts
+    bubble_id = new_bubble(north, "North-South health", "North CERT")
+    invite(north, "analyst@north.test", bubble_id, "South CERT")
+    peers.share(
+        north.db, "operator", bubbles.bubble_by_name(north.db, "North-South health"), "South node"
+    )
+    world.sync(south)  # South mirrors the bubble and the invitation
+    bubbles.respond(south.db, south.users["admin@south.test"][0], bubble_id, accept=True)
+    world.settle()
+    return north.url, bubble_id
+
+
+def test_objects_cross_by_tlp_and_are_signed_by_their_origin(db: Database, tmp_path: Path) -> None:
+    with federation(tmp_path) as world:
+        north_url, bubble_id = _two_nodes(world, db)
+        north, south = world.nodes[north_url], world.nodes["http://south.test"]
+        south_cert = next(o for o in _orgs(north) if o.name == "South CERT")
+        north_cert = next(o for o in _orgs(north) if o.name == "North CERT")
+        shared = {
+            "green": indicator("Green beacon", TlpLevel.GREEN),
+            "amber": indicator("Amber loader", TlpLevel.AMBER),
+            "strict": indicator("Strict wiper", TlpLevel.AMBER_STRICT),
+            "red-south": indicator("Red for South", TlpLevel.RED, [south_cert.identity_id]),
+            "red-own": indicator("Red kept home", TlpLevel.RED, [north_cert.identity_id]),
+        }
+        status = north.post("analyst@north.test", bubble_id, list(shared.values()))
+        assert status["success_count"] == 5
+        world.sync(south)
+
+        ids = {key: obj["id"] for key, obj in shared.items()}
+        cert_sees = south.read("analyst@south.test", bubble_id)
+        assert {ids["green"], ids["amber"], ids["strict"], ids["red-south"]} <= set(cert_sees)
+        assert ids["red-own"] not in cert_sees
+        # The hospital, in South CERT's constituency, reads GREEN and AMBER, not AMBER+STRICT.
+        hospital_sees = south.read("nurse@south.test", bubble_id)
+        assert {ids["green"], ids["amber"]} <= set(hospital_sees)
+        assert ids["strict"] not in hospital_sees
+        assert ids["red-south"] not in hospital_sees
+        # An organization of South outside the bubble reads nothing of it.
+        assert south.read("clinic@south.test", bubble_id) == {}
+
+        provenance = cert_sees[ids["green"]]["extensions"][PROVENANCE_EXTENSION_ID]
+        assert provenance["origin_node"] == north.key.node_id
+        assert provenance["author"] == north_cert.identity_id
+
+        # South writes; North receives it, signed by South, on South's next sync (a push).
+        reply = indicator("South sighting", TlpLevel.AMBER)
+        south.post("analyst@south.test", bubble_id, [reply])
+        world.sync(south)
+        seen = north.read("analyst@north.test", bubble_id)
+        assert seen[reply["id"]]["extensions"][PROVENANCE_EXTENSION_ID]["origin_node"] == (
+            south.key.node_id
+        )
+
+        # A replayed sync moves nothing and duplicates nothing.
+        before = _count(south.db), _count(north.db)
+        outcomes = world.sync(south) + world.sync(north)
+        assert sum(o.received + o.sent for o in outcomes) == 0, outcomes
+        assert (_count(south.db), _count(north.db)) == before
+
+
+def test_a_new_version_wins_and_a_deletion_follows(db: Database, tmp_path: Path) -> None:
+    with federation(tmp_path) as world:
+        north_url, bubble_id = _two_nodes(world, db)
+        north, south = world.nodes[north_url], world.nodes["http://south.test"]
+        first = indicator("Moving target", TlpLevel.GREEN)
+        gone = indicator("Withdrawn", TlpLevel.GREEN)
+        north.post("analyst@north.test", bubble_id, [first, gone])
+        world.sync(south)
+        second = {**first, "modified": "2026-11-28T09:00:00.000Z", "name": "Moved target"}
+        north.post("analyst@north.test", bubble_id, [second])
+        deleted = north.client.delete(
+            f"/taxii2/bubbles/collections/{bubble_id}/objects/{gone['id']}/",
+            headers=north.headers("analyst@north.test"),
+        )
+        assert deleted.status_code == 200, deleted.text
+        world.sync(south)
+        seen = south.read("analyst@south.test", bubble_id)
+        assert seen[first["id"]]["name"] == "Moved target"
+        assert gone["id"] not in seen
+
+
+def test_an_altered_or_unsigned_object_is_refused_and_logged(db: Database, tmp_path: Path) -> None:
+    with federation(tmp_path) as world:
+        north_url, bubble_id = _two_nodes(world, db)
+        north, south = world.nodes[north_url], world.nodes["http://south.test"]
+        genuine = indicator("Genuine", TlpLevel.GREEN)
+        south.post("analyst@south.test", bubble_id, [genuine])
+        # What South would push, taken in transit and altered.
+        credential = _credential_of(south, north)
+        page = south.client.get(
+            f"/taxii2/bubbles/collections/{bubble_id}/objects/",
+            headers={"Accept": TAXII, "Authorization": f"Bearer {_credential_of(north, south)}"},
+        ).json()["objects"]
+        signed = next(obj for obj in page if obj["id"] == genuine["id"])
+        altered = {**signed, "name": "Altered in transit"}
+        unsigned = indicator("Unsigned", TlpLevel.GREEN)
+        response = north.client.post(
+            f"/taxii2/bubbles/collections/{bubble_id}/objects/",
+            content=orjson.dumps({"objects": [altered, unsigned]}),
+            headers={
+                "Accept": TAXII,
+                "Content-Type": TAXII,
+                "Authorization": f"Bearer {credential}",
+            },
+        )
+        assert response.status_code == 202, response.text
+        status = response.json()
+        assert status["success_count"] == 0
+        reasons = {f["id"]: f["message"] for f in status["failures"]}
+        assert "does not verify" in reasons[genuine["id"]]
+        assert "carries no provenance" in reasons[unsigned["id"]]
+        assert genuine["id"] not in north.read("analyst@north.test", bubble_id)
+        with north.db.read() as conn:
+            actions = [row.action for row in conn.execute(audit_log.select())]
+        assert "federation.refused" in actions
+        assert audit.verify(north.db).ok
+
+
+def _credential_of(caller: Node, callee: Node) -> str:
+    """The credential `callee` issued `caller`, as `caller` keeps it (sealed)."""
+    token = peers.unseal(caller.key, peers.find(caller.db, callee.key.node_id))
+    assert token is not None
+    return token
+
+
+def _orgs(node: Node) -> list[Organization]:
+    with node.db.read() as conn:
+        return all_orgs(conn)
+
+
+def _count(database: Database) -> int:
+    with database.read() as conn:
+        return count(conn)
