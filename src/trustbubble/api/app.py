@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         database = db or Database(settings.database_url)
         key = node_key.load(settings)
         app.state.node = Node(settings, database, Authenticator(database), Hub(database), key)
-        app.state.background = Background(settings, database)
+        app.state.background = Background(settings, database, key)
         app.state.background.start()
         # What start-up built lives as long as the process: move it out of the collector's
         # sight, so that a full collection walks only what requests made (it walked some 150,000

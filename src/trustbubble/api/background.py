@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from trustbubble.domain.federation import NodeKey
 from trustbubble.domain.notifications import RetryPolicy
-from trustbubble.services import checks, delivery
+from trustbubble.services import checks, delivery, sync
 from trustbubble.services.delivery import MailServer, NodeCourier
 from trustbubble.services.worker import Worker
 from trustbubble.settings import Settings
@@ -43,7 +44,9 @@ def retry_policy(settings: Settings) -> RetryPolicy:
 class Background:
     """The worker and its courier, started and stopped by the app's lifespan."""
 
-    def __init__(self, settings: Settings, db: Database, interval: float = 5.0) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, key: NodeKey, interval: float = 5.0
+    ) -> None:
         self.courier = NodeCourier(
             db, mail_server(settings), secret_key(settings), settings.public_url
         )
@@ -53,11 +56,21 @@ class Background:
             [lambda: checks.run_due(db), lambda: delivery.send_due(db, self.courier, policy)],
             interval,
         )
+        # Sync with peer nodes on its own thread: a slow peer must not hold up the outbox.
+        # A link another worker process tried within the last second is left to it.
+        every = settings.sync_seconds
+        self.sync = Worker([lambda: sync.run(db, key, quiet_seconds=1.0)], every)
 
     def start(self) -> None:
         self.worker.start()
+        self.sync.start()
+
+    def wake(self) -> None:
+        self.worker.wake()
+        self.sync.wake()
 
     def stop(self) -> None:
+        self.sync.stop()
         self.worker.stop()
         self.courier.close()
 
@@ -76,4 +89,4 @@ class WakeAfterWrites:
         if scope["type"] == "http" and scope["method"] in _WRITES:
             background: Background | None = getattr(scope["app"].state, "background", None)
             if background is not None:
-                background.worker.wake()
+                background.wake()

@@ -10,6 +10,7 @@ from trustbubble.cli.bubbles import bubble_app
 from trustbubble.cli.checks import check_app
 from trustbubble.cli.consultations import consultation_app, draft_app
 from trustbubble.cli.exercises import exercise_app
+from trustbubble.cli.federation import node_app, peer_app, sync_app
 from trustbubble.cli.node import audit_app, db_app, demo, serve
 from trustbubble.cli.norms import norms_app
 from trustbubble.cli.notifications import webhook_app
@@ -35,6 +36,9 @@ for sub, name in (
     (exercise_app, "exercise"),
     (draft_app, "draft"),
     (consultation_app, "consultation"),
+    (node_app, "node"),
+    (peer_app, "peer"),
+    (sync_app, "sync"),
 ):
     app.add_typer(sub, name=name)
 app.command("import")(import_bundle)

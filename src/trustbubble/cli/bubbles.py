@@ -77,6 +77,7 @@ def bubble_invite(
     org: str,
     as_user: AsUser,
     role: Annotated[str, typer.Option(help="owner, member or observer.")] = "member",
+    as_json: JsonOption = False,
 ) -> None:
     """Invite an organization into a bubble (by an analyst or admin of an owner)."""
     from trustbubble.services import accounts, bubbles
@@ -85,29 +86,37 @@ def bubble_invite(
         user = accounts.user_by_email(db, as_user)
         found = bubbles.bubble_by_name(db, bubble)
         bubbles.invite(db, user, found.id, org, parse_bubble_role(role))
-    out.print(f"invited {org} to {found.name} as {role}")
+    report(
+        as_json,
+        {"bubble": found.id, "org": org, "role": role, "state": "invited"},
+        lambda: out.print(f"invited {org} to {found.name} as {role}"),
+    )
 
 
 @bubble_app.command("accept")
-def bubble_accept(bubble: str, as_user: AsUser) -> None:
+def bubble_accept(bubble: str, as_user: AsUser, as_json: JsonOption = False) -> None:
     """Accept your organization's invitation (by an admin of the invited organization)."""
-    _respond(bubble, as_user, accept=True)
+    _respond(bubble, as_user, accept=True, as_json=as_json)
 
 
 @bubble_app.command("decline")
-def bubble_decline(bubble: str, as_user: AsUser) -> None:
+def bubble_decline(bubble: str, as_user: AsUser, as_json: JsonOption = False) -> None:
     """Decline your organization's invitation (by an admin of the invited organization)."""
-    _respond(bubble, as_user, accept=False)
+    _respond(bubble, as_user, accept=False, as_json=as_json)
 
 
-def _respond(bubble: str, as_user: str, *, accept: bool) -> None:
+def _respond(bubble: str, as_user: str, *, accept: bool, as_json: bool) -> None:
     from trustbubble.services import accounts, bubbles
 
     with database() as db, errors():
         user = accounts.user_by_email(db, as_user)
         found = bubbles.bubble_by_name(db, bubble)
         bubbles.respond(db, user, found.id, accept=accept)
-    out.print(f"{'accepted' if accept else 'declined'} the invitation to {found.name}")
+    report(
+        as_json,
+        {"bubble": found.id, "state": "active" if accept else "declined"},
+        lambda: out.print(f"{'accepted' if accept else 'declined'} the invitation to {found.name}"),
+    )
 
 
 @bubble_app.command("leave")
@@ -132,3 +141,22 @@ def bubble_role(bubble: str, org: str, role: str, as_user: AsUser) -> None:
         found = bubbles.bubble_by_name(db, bubble)
         bubbles.change_role(db, user, found.id, org, parse_bubble_role(role))
     out.print(f"{org} is now {role} of {found.name}")
+
+
+@bubble_app.command("share")
+def bubble_share(
+    bubble: str,
+    peer: Annotated[str, typer.Option(help="The peer node (node id, name or address).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Share a bubble homed here with a peer node that hosts one of its members."""
+    from trustbubble.services import bubbles, peers
+
+    with database() as db, errors():
+        found = bubbles.bubble_by_name(db, bubble)
+        shared = peers.share(db, "operator", found, peer)
+    report(
+        as_json,
+        {"bubble": found.id, "peer": shared.id},
+        lambda: out.print(f"{found.name} is shared with {shared.name}"),
+    )

@@ -17,14 +17,17 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 @db_app.command("upgrade")
 def db_upgrade(as_json: JsonOption = False) -> None:
     """Create or migrate the schema to the newest version (run after every upgrade)."""
-    from trustbubble.services import node
+    from trustbubble.services import node, node_key
 
     with database() as db, errors():
         node.upgrade(db)
         url = db.engine.url.render_as_string(hide_password=True)
-    report(
-        as_json, {"database": url, "status": "up to date"}, lambda: out.print(f"{url}: up to date")
-    )
+    try:
+        key = node_key.load(Settings())
+    except node_key.NodeKeyError as error:
+        fail(str(error))
+    data = {"database": url, "status": "up to date", "node": key.node_id}
+    report(as_json, data, lambda: out.print(f"{url}: up to date; node {key.node_id}"))
 
 
 def serve(

@@ -199,10 +199,8 @@ def receive(
         status.duplicate_count = len(outcome.duplicates)
         status.successes_json = ("[" + ",".join(successes[i] for i in stored) + "]").encode()
         save_status(conn, status)
-        if cursor is not None:
-            store.update_link(
-                conn, cursor.bubble_id, cursor.peer_id, **{cursor.column: cursor.value}
-            )
+        if cursor is not None and cursor.value is not None:
+            store.advance(conn, cursor.bubble_id, cursor.peer_id, cursor.column, cursor.value)
         store.count_moved(
             conn, where.id, sender, "received", len(outcome.stored), len(status.failures)
         )
@@ -478,7 +476,8 @@ def apply_deletions(
                 "deleted": now,
             }
             store.add_deletions(conn, [row])
-        store.update_link(conn, cursor.bubble_id, cursor.peer_id, **{cursor.column: cursor.value})
+        if cursor.value is not None:
+            store.advance(conn, cursor.bubble_id, cursor.peer_id, cursor.column, cursor.value)
         if deleted or refused:
             audit.record(
                 conn,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -108,8 +108,11 @@ def run(
     *,
     peer_ref: str | None = None,
     force: bool = False,
+    quiet_seconds: float = 0.0,
 ) -> list[Outcome]:
-    """Sync every link once (or one peer's): those waiting out a retry unless `force`."""
+    """Sync every link once (or one peer's): those waiting out a retry unless `force`.
+
+    `quiet_seconds` skips links attempted that recently (by another worker process)."""
     outcomes: list[Outcome] = []
     every = peers.all_peers(db)
     if peer_ref is not None:
@@ -135,6 +138,9 @@ def run(
             now = datetime.now(UTC)
             for link in peer_links:
                 if not force and link.retry_at is not None and link.retry_at > now:
+                    continue
+                recent = now - timedelta(seconds=quiet_seconds)
+                if quiet_seconds and link.last_attempt is not None and link.last_attempt > recent:
                     continue
                 outcomes.append(sync_link(session, link))
     return outcomes
@@ -181,13 +187,9 @@ def _mirror_org(conn: Connection, node_id: str, item: dict[str, Any]) -> None:
     except (KeyError, ValueError, TypeError) as error:
         raise SyncError(f"a mirrored organization is malformed: {error}") from None
     if org.parent_id is not None and not _org_exists(conn, org.parent_id):
-        org = Organization(**{**_fields(org), "parent_id": None})
+        org = replace(org, parent_id=None)
     store.put_remote_org(conn, org)
     store.set_remote_identities(conn, org.id, item.get("people") or [])
-
-
-def _fields(org: Organization) -> dict[str, Any]:
-    return {name: getattr(org, name) for name in Organization.__dataclass_fields__}
 
 
 def _org_exists(conn: Connection, org_id: str) -> bool:
@@ -217,6 +219,9 @@ def _mirror_bubble(conn: Connection, peer: Peer, item: dict[str, Any]) -> list[d
     except (KeyError, ValueError, TypeError, Invalid) as error:
         raise SyncError(f"a mirrored bubble is malformed: {error}") from None
     existing = bubble_store.bubble_by_id(conn, bubble.id)
+    holder = bubble_store.bubble_by_name(conn, bubble.name)
+    if holder is not None and holder.id != bubble.id:
+        bubble = replace(bubble, name=f"{bubble.name} ({peer.name})")
     if existing is None:
         bubble_store.insert_bubble(conn, bubble)
     elif existing.home_node != peer.id:
@@ -423,3 +428,73 @@ def _pull_deletions(
         cursor = int(last)
         if not page.get("more"):
             return
+
+
+# -- status ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    """Where the sync of one bubble with one peer stands, for `sync status`, its page, /metrics."""
+
+    peer_id: str
+    peer: str
+    bubble_id: str
+    bubble: str
+    home: str  # "here" or the peer's name
+    last_success: datetime | None
+    lag_seconds: float | None  # since the last complete sync; None if there was none
+    received: int
+    sent: int
+    refused: int
+    failures: int
+    last_error: str | None
+    retry_at: datetime | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "peer_id": self.peer_id,
+            "peer": self.peer,
+            "bubble_id": self.bubble_id,
+            "bubble": self.bubble,
+            "home": self.home,
+            "last_success": self.last_success.isoformat() if self.last_success else None,
+            "lag_seconds": self.lag_seconds,
+            "received": self.received,
+            "sent": self.sent,
+            "refused": self.refused,
+            "failures": self.failures,
+            "last_error": self.last_error,
+            "retry_at": self.retry_at.isoformat() if self.retry_at else None,
+        }
+
+
+def status(db: Database) -> list[LinkStatus]:
+    now = datetime.now(UTC)
+    with db.read() as conn:
+        names = {p.id: p.name for p in store.all_peers(conn)}
+        out = []
+        for link in store.links(conn):
+            bubble = bubble_store.bubble_by_id(conn, link.bubble_id)
+            if bubble is None:
+                continue
+            home = "here" if bubble.home_node is None else names.get(bubble.home_node, "?")
+            lag = (now - link.last_success).total_seconds() if link.last_success else None
+            out.append(
+                LinkStatus(
+                    link.peer_id,
+                    names.get(link.peer_id, link.peer_id),
+                    bubble.id,
+                    bubble.name,
+                    home,
+                    link.last_success,
+                    lag,
+                    link.received,
+                    link.sent,
+                    link.refused,
+                    link.failures,
+                    link.last_error,
+                    link.retry_at,
+                )
+            )
+    return out
