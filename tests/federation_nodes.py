@@ -33,6 +33,7 @@ class Node:
     client: TestClient
     url: str
     users: dict[str, tuple[User, str]] = field(default_factory=dict)  # email -> user, token
+    passwords: dict[str, str] = field(default_factory=dict)  # email -> password
 
     def add_org(
         self, name: str, kind: str = "cert", country: str = "NL", parent: str | None = None
@@ -40,9 +41,10 @@ class Node:
         accounts.create_org(self.db, name, kind, country, parent)
 
     def add_user(self, email: str, org: str, role: UserRole = UserRole.ANALYST) -> User:
-        user, _password = accounts.create_user(self.db, email, org, role)
+        user, password = accounts.create_user(self.db, email, org, role)
         _token, secret = accounts.create_token(self.db, user)
         self.users[email] = (user, secret)
+        self.passwords[email] = password
         return user
 
     def headers(self, email: str) -> dict[str, str]:

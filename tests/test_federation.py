@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.federation_nodes import (
     TAXII,
@@ -16,6 +17,7 @@ from tests.federation_nodes import (
     invite,
     new_bubble,
 )
+from tests.test_web import sign_in
 from trustbubble.domain.accounts import Organization, UserRole
 from trustbubble.domain.federation import PROVENANCE_EXTENSION_ID
 from trustbubble.domain.tlp import TlpLevel
@@ -174,3 +176,40 @@ def _orgs(node: Node) -> list[Organization]:
 def _count(database: Database) -> int:
     with database.read() as conn:
         return count(conn)
+
+
+def test_sync_status_shows_each_reader_their_bubbles_and_metrics_name_no_one(
+    db: Database, tmp_path: Path
+) -> None:
+    with federation(tmp_path) as world:
+        north_url, bubble_id = _two_nodes(world, db)
+        north, south = world.nodes[north_url], world.nodes["http://south.test"]
+        north.post("analyst@north.test", bubble_id, [indicator("Counted", TlpLevel.GREEN)])
+        world.sync(south)
+
+        twin = south.client.get("/api/v1/federation", headers=south.headers("analyst@south.test"))
+        assert twin.status_code == 200, twin.text
+        (link,) = twin.json()["links"]
+        assert link["bubble"] == "North-South health"
+        assert link["peer"] == "North node"
+        assert link["received"] >= 2  # the indicator and North CERT's identity
+        assert link["last_success"] is not None
+        outside = south.client.get("/api/v1/federation", headers=south.headers("clinic@south.test"))
+        assert outside.json()["links"] == []
+
+        sign_in(south.client, "analyst@south.test", south.passwords["analyst@south.test"])
+        page = south.client.get("/federation")
+        assert page.status_code == 200
+        assert "North-South health" in page.text
+        assert "North node" in page.text
+
+        scrape = south.client.get("/metrics").text
+        received = {
+            (sample.labels["peer"], sample.labels["bubble"]): sample.value
+            for family in text_string_to_metric_families(scrape)
+            if family.name == "trustbubble_sync_received"
+            for sample in family.samples
+        }
+        assert received[(north.key.node_id, bubble_id)] == link["received"]
+        for secret in ("North-South health", "tbp_", "north.test", "North CERT"):
+            assert secret not in scrape

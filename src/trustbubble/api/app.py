@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(exercises.router)
     app.include_router(consultations.router)
     app.include_router(federation.router)
+    app.include_router(federation.status_router)
     if settings.metrics:
         app.include_router(metrics.router)
     install_web(app)

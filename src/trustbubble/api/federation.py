@@ -9,9 +9,9 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from trustbubble.api.deps import NodeDep, PeerCaller
+from trustbubble.api.deps import NodeDep, PeerCaller, PlatformUser
 from trustbubble.domain.errors import Invalid
-from trustbubble.services import federation, peers
+from trustbubble.services import accounts, federation, peers, sync
 from trustbubble.services.bubbles import collection_access
 
 router = APIRouter(prefix="/federation/v1", tags=["Federation"])
@@ -61,3 +61,17 @@ def deletions(
     with node.db.read() as conn:
         where = collection_access(conn, peer.as_reader(), collection_id)
     return federation.deletions_page(node.db, node.key, where, after, limit)
+
+
+# The twin of the page /federation, for people (not peers): under the platform's JSON API.
+status_router = APIRouter(prefix="/api/v1", tags=["Federation"])
+
+
+@status_router.get("/federation", summary="Sync with peer nodes of the bubbles I can see")
+def sync_status(node: NodeDep, user: PlatformUser) -> dict[str, Any]:
+    reader = accounts.reader_for(node.db, user)
+    return {
+        "node": node.key.node_id,
+        "peers": len(peers.all_peers(node.db)),
+        "links": [link.to_json() for link in sync.status(node.db, reader)],
+    }

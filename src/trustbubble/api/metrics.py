@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
@@ -15,6 +15,7 @@ from trustbubble import __version__
 from trustbubble.api.deps import NodeDep
 from trustbubble.store import metrics as store
 from trustbubble.store.database import Database
+from trustbubble.store.federation import all_peers, links
 
 # A provider reads some families from the store, in the scrape's read transaction.
 FamilyProvider = Callable[[Connection], Iterable[Metric]]
@@ -82,6 +83,46 @@ def assistance(conn: Connection) -> Iterator[Metric]:
     yield family
 
 
+def federation(conn: Connection) -> Iterator[Metric]:
+    """Sync with peer nodes, per peer node id and bubble id (docs/federation.md)."""
+    every = links(conn)
+    yield GaugeMetricFamily("trustbubble_peers", "Peer nodes.", len(all_peers(conn)))
+    families = {
+        "received": CounterMetricFamily(
+            "trustbubble_sync_received", "Object versions received from a peer.", labels=LINK
+        ),
+        "sent": CounterMetricFamily(
+            "trustbubble_sync_sent", "Object versions pushed to a peer and taken.", labels=LINK
+        ),
+        "refused": CounterMetricFamily(
+            "trustbubble_sync_refused", "Objects refused either way.", labels=LINK
+        ),
+    }
+    success = GaugeMetricFamily(
+        "trustbubble_sync_last_success_timestamp_seconds",
+        "When the link last synced completely (Unix time; absent: never).",
+        labels=LINK,
+    )
+    failing = GaugeMetricFamily(
+        "trustbubble_sync_failures",
+        "Syncs of the link that failed in a row (0: the last one worked).",
+        labels=LINK,
+    )
+    for link in every:
+        key = [link.peer_id, link.bubble_id]
+        for name, family in families.items():
+            family.add_metric(key, getattr(link, name))
+        if link.last_success is not None:
+            success.add_metric(key, link.last_success.timestamp())
+        failing.add_metric(key, link.failures)
+    yield from families.values()
+    yield success
+    yield failing
+
+
+LINK = ["peer", "bubble"]  # a peer's node id and a bubble's id: never their names
+
+
 # The families of every scrape, read in this order in one read transaction. To add some (sync
 # metrics per peer node and bubble, for instance), write a FamilyProvider and add it here. Its
 # families are named `trustbubble_...`; their labels may hold ids and fixed words, never a name
@@ -94,6 +135,7 @@ FAMILIES: tuple[FamilyProvider, ...] = (
     audit_log,
     outbox,
     assistance,
+    federation,
 )
 
 

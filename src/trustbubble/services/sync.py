@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import Connection
 
 from trustbubble.domain import access
+from trustbubble.domain.access import Reader
 from trustbubble.domain.accounts import Organization, OrgKind
 from trustbubble.domain.bubbles import Bubble, BubbleKind, BubbleRole, Membership, MembershipState
 from trustbubble.domain.errors import Invalid, NotFound
@@ -469,14 +470,23 @@ class LinkStatus:
         }
 
 
-def status(db: Database) -> list[LinkStatus]:
+def _sees(conn: Connection, reader: Reader, bubble_id: str) -> bool:
+    try:
+        bubbles.collection_access(conn, reader, bubble_id)
+    except NotFound:
+        return False
+    return True
+
+
+def status(db: Database, reader: Reader | None = None) -> list[LinkStatus]:
+    """Every link (for operators), or those of the bubbles `reader` may see (for people)."""
     now = datetime.now(UTC)
     with db.read() as conn:
         names = {p.id: p.name for p in store.all_peers(conn)}
         out = []
         for link in store.links(conn):
             bubble = bubble_store.bubble_by_id(conn, link.bubble_id)
-            if bubble is None:
+            if bubble is None or (reader is not None and not _sees(conn, reader, bubble.id)):
                 continue
             home = "here" if bubble.home_node is None else names.get(bubble.home_node, "?")
             lag = (now - link.last_success).total_seconds() if link.last_success else None

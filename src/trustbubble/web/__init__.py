@@ -18,6 +18,7 @@ from trustbubble.web.pages import (
     consultations,
     dashboard,
     exercises,
+    federation,
     incidents,
     norms,
     notifications,
@@ -40,3 +41,4 @@ def install(app: FastAPI) -> None:
     app.include_router(norms.router)
     app.include_router(exercises.router)
     app.include_router(consultations.router)
+    app.include_router(federation.router)
