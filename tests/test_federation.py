@@ -19,6 +19,7 @@ from tests.federation_nodes import (
 )
 from tests.test_web import sign_in
 from trustbubble.domain.accounts import Organization, UserRole
+from trustbubble.domain.bubbles import BubbleRole
 from trustbubble.domain.federation import PROVENANCE_EXTENSION_ID
 from trustbubble.domain.tlp import TlpLevel
 from trustbubble.services import audit, bubbles, peers
@@ -26,9 +27,12 @@ from trustbubble.store.accounts import all_orgs
 from trustbubble.store.database import Database
 from trustbubble.store.objects import count
 from trustbubble.store.tables import audit_log
+from trustbubble.store.tables import objects as objects_table
 
 
-def _two_nodes(world: Federation, db: Database) -> tuple[str, str]:
+def _two_nodes(
+    world: Federation, db: Database, role: BubbleRole = BubbleRole.MEMBER
+) -> tuple[str, str]:
     """North (on the test's store) and South peered; a bubble homed on North, South CERT in it."""
     north = world.add("North", db)
     south = world.add("South")
@@ -44,7 +48,7 @@ def _two_nodes(world: Federation, db: Database) -> tuple[str, str]:
     world.peer(north, south)
     world.sync(north)  # North mirrors the organizations South hosts
     bubble_id = new_bubble(north, "North-South health", "North CERT")
-    invite(north, "analyst@north.test", bubble_id, "South CERT")
+    invite(north, "analyst@north.test", bubble_id, "South CERT", role)
     peers.share(
         north.db, "operator", bubbles.bubble_by_name(north.db, "North-South health"), "South node"
     )
@@ -122,6 +126,32 @@ def test_a_new_version_wins_and_a_deletion_follows(db: Database, tmp_path: Path)
         seen = south.read("analyst@south.test", bubble_id)
         assert seen[first["id"]]["name"] == "Moved target"
         assert gone["id"] not in seen
+
+
+def test_an_observer_made_member_receives_what_it_could_not_before(
+    db: Database, tmp_path: Path
+) -> None:
+    with federation(tmp_path) as world:
+        north_url, bubble_id = _two_nodes(world, db, BubbleRole.OBSERVER)
+        north, south = world.nodes[north_url], world.nodes["http://south.test"]
+        green, amber = indicator("Open", TlpLevel.GREEN), indicator("Closer", TlpLevel.AMBER)
+        north.post("analyst@north.test", bubble_id, [green, amber])
+        world.settle()
+        seen = south.read("analyst@south.test", bubble_id)
+        assert green["id"] in seen
+        assert amber["id"] not in seen
+        with south.db.read() as conn:
+            assert amber["id"] not in {row.id for row in conn.execute(objects_table.select())}
+
+        bubbles.change_role(
+            north.db,
+            north.users["analyst@north.test"][0],
+            bubble_id,
+            "South CERT",
+            BubbleRole.MEMBER,
+        )
+        world.settle()
+        assert amber["id"] in south.read("analyst@south.test", bubble_id)
 
 
 def test_an_altered_or_unsigned_object_is_refused_and_logged(db: Database, tmp_path: Path) -> None:

@@ -101,14 +101,18 @@ def outgoing_page(
 ) -> Page:
     """A page of what the peer may receive, ours signed on the way out.
 
-    The link's push cursor says up to where the peer holds what we have: pushed and taken, or
+    The link's push cursor says up to where the peer holds what we have: pushed, or
     acknowledged by the `added_after` of its own pulls (it stores a page with its cursor). A
-    pull starts after it, so nothing crosses twice.
+    pull starts after it, so nothing crosses twice; a pull without `added_after` starts over.
     """
     peer = where.grant.peer_node
-    if peer is not None and query.added_after is not None:
+    if peer is not None and after is None:
         with db.write() as conn:
-            store.advance(conn, where.id, peer, "push_cursor", query.added_after)
+            if query.added_after is None:
+                # A pull from the start (a new link, or one whose standing changed): serve all.
+                store.update_link(conn, where.id, peer, push_cursor=None)
+            else:
+                store.advance(conn, where.id, peer, "push_cursor", query.added_after)
     with db.read() as conn:
         held = store.link(conn, where.id, peer) if peer is not None else None
         if held is not None and held.push_cursor is not None:

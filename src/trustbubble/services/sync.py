@@ -274,7 +274,8 @@ def sync_link(session: Session, link: Link) -> Outcome:
     db = session.db
     with db.write() as conn:
         store.update_link(conn, link.bubble_id, link.peer_id, last_attempt=datetime.now(UTC))
-    if not _takes_part(db, link.bubble_id):
+    ours = _standing(db, link.bubble_id)
+    if ours is access.Standing.NONE:
         outcome.details.append("waiting: no organization of this node is an active member yet")
         return outcome
     try:
@@ -282,6 +283,21 @@ def sync_link(session: Session, link: Link) -> Outcome:
     except NotFound:
         outcome.details.append(f"waiting: {session.peer.name} hosts no active member yet")
         return outcome
+    theirs = where.standing
+    if (link.our_standing, link.their_standing) != (int(ours), int(theirs)):
+        # What either side may receive or send changed (an observer made member): start both
+        # directions over; the versions already held are duplicates and change nothing.
+        with db.write() as conn:
+            store.update_link(
+                conn,
+                link.bubble_id,
+                link.peer_id,
+                pull_cursor=None,
+                push_cursor=None,
+                our_standing=int(ours),
+                their_standing=int(theirs),
+            )
+        link = replace(link, pull_cursor=None, push_cursor=None)
     try:
         _pull(session, link, where, outcome)
         _push(session, link, where, outcome)
@@ -320,12 +336,12 @@ def _failed(db: Database, link: Link, error: str) -> None:
         )
 
 
-def _takes_part(db: Database, bubble_id: str) -> bool:
-    """Does an organization this node hosts stand in the bubble? Else there is nothing to move."""
+def _standing(db: Database, bubble_id: str) -> access.Standing:
+    """How the organizations this node hosts stand in the bubble: NONE, nothing to move."""
     with db.read() as conn:
         ours = federation.peer_scope(conn, None)
         roles = bubble_store.active_roles(conn, bubble_id)
-    return access.peer_standing(ours, roles) is not access.Standing.NONE
+    return access.peer_standing(ours, roles)
 
 
 def _where(session: Session, bubble_id: str) -> CollectionAccess:

@@ -154,6 +154,8 @@ class Link:
     failures: int
     retry_at: datetime | None
     newest_moved: int | None
+    their_standing: int | None
+    our_standing: int | None
 
 
 def _link(row: Any) -> Link:

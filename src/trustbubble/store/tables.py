@@ -676,6 +676,11 @@ bubble_peers = Table(
     Column("retry_at", Timestamp(), nullable=True),
     # The date_added of the newest version moved either way, for the lag.
     Column("newest_moved", BigInteger, nullable=True),
+    # The standing each side had when the cursors were last reset: when one changes (an
+    # organization promoted from observer to member), the cursors start again, so what was out
+    # of reach before is sent now (a replay stores nothing twice).
+    Column("their_standing", SmallInteger, nullable=True),
+    Column("our_standing", SmallInteger, nullable=True),
 )
 
 # Deletions of object versions, for peers to apply: ours (origin and signature NULL: signed when

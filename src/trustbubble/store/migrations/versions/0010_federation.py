@@ -70,6 +70,8 @@ def upgrade() -> None:
         sa.Column("failures", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("retry_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("newest_moved", sa.BigInteger(), nullable=True),
+        sa.Column("their_standing", sa.SmallInteger(), nullable=True),
+        sa.Column("our_standing", sa.SmallInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["bubble_id"], ["bubbles.id"], name=op.f("fk_bubble_peers_bubble_id_bubbles")
         ),
