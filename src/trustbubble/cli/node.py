@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import ssl
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -36,13 +38,19 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes (more than 1 needs PostgreSQL).")
     ] = 1,
+    certfile: Annotated[
+        Path | None,
+        typer.Option(help="PEM certificate (chain) to serve HTTPS with; needs --keyfile."),
+    ] = None,
+    keyfile: Annotated[Path | None, typer.Option(help="PEM private key of --certfile.")] = None,
 ) -> None:
-    """Serve the node: TAXII 2.1 at /taxii2/ and the JSON API."""
+    """Serve the node: TAXII 2.1 at /taxii2/ and the JSON API; HTTPS with --certfile."""
     import uvicorn
 
     settings = Settings()
     if workers > 1 and Database(settings.database_url).is_sqlite:
         fail("several workers need PostgreSQL: set TRUSTBUBBLE_DATABASE_URL=postgresql://...")
+    tls = _tls(certfile, keyfile)
     uvicorn.run(
         "trustbubble.api.app:create_app",
         factory=True,
@@ -50,7 +58,31 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        **tls,
     )
+
+
+def _tls(certfile: Path | None, keyfile: Path | None) -> dict[str, Any]:
+    """uvicorn's TLS options, once the pair is known to load: TLS 1.2 or newer only."""
+    if certfile is None and keyfile is None:
+        return {}
+    if certfile is None or keyfile is None:
+        fail("HTTPS needs both --certfile and --keyfile")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(certfile, keyfile)
+    except FileNotFoundError as error:
+        fail(f"cannot read {error.filename}: no such file")
+    except (ssl.SSLError, OSError) as error:
+        fail(f"the certificate {certfile} and key {keyfile} do not load together: {error}")
+    # TAXII 2.1 (section 1.6.1) requires TLS 1.2 or newer; Python's server default agrees,
+    # and the context uvicorn builds is told so again.
+    return {
+        "ssl_certfile": str(certfile),
+        "ssl_keyfile": str(keyfile),
+        "ssl_version": ssl.PROTOCOL_TLS_SERVER,
+        "ssl_ciphers": "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:!aNULL:!MD5",
+    }
 
 
 @audit_app.command("verify")
