@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from trustbubble.domain.accounts import UserRole
 from trustbubble.domain.errors import Conflict, Invalid, Unauthenticated
@@ -74,3 +76,41 @@ def test_names_and_emails_are_unique(db: Database) -> None:
     accounts.create_user(db, "a@cert.test", "CERT FR", UserRole.ANALYST)
     with pytest.raises(Conflict):
         accounts.create_user(db, "A@cert.test", "CERT FR", UserRole.ANALYST)
+
+
+def _expire(db: Database, token_id: str, at: datetime) -> None:
+    with db.write() as conn:
+        conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(expires=at))
+
+
+def test_a_token_expires_after_its_lifetime_and_says_when(db: Database) -> None:
+    accounts.create_org(db, "CERT FR", "cert", "FR")
+    user, _ = accounts.create_user(db, "a@cert.test", "CERT FR", UserRole.ANALYST)
+    token, secret = accounts.create_token(db, user, "siem")
+    assert token.expires is not None
+    assert token.expires - token.created == timedelta(days=accounts.DEFAULT_TOKEN_DAYS)
+    auth = Authenticator(db)
+    assert auth.bearer(secret).id == user.id
+    _expire(db, token.id, datetime(2026, 2, 1, 9, 30, tzinfo=UTC))
+    expired = r"expired on 2026-02-01 09:30 UTC; create a new"
+    with pytest.raises(Unauthenticated, match=expired):
+        auth.bearer(secret)
+    with pytest.raises(Unauthenticated, match=expired):
+        auth.basic("a@cert.test", secret)
+    [listed] = accounts.tokens_of(db, user)
+    assert listed.expired(datetime.now(UTC))
+
+
+def test_a_token_may_last_a_chosen_time_or_until_revoked(db: Database) -> None:
+    accounts.create_org(db, "CERT FR", "cert", "FR")
+    user, _ = accounts.create_user(db, "a@cert.test", "CERT FR", UserRole.ANALYST)
+    week, _ = accounts.create_token(db, user, "week", days=7)
+    assert week.expires is not None
+    assert week.expires - week.created == timedelta(days=7)
+    forever, secret = accounts.create_token(db, user, "forever", days=None)
+    assert forever.expires is None
+    assert not forever.expired(datetime(2100, 1, 1, tzinfo=UTC))
+    assert Authenticator(db).bearer(secret).id == user.id
+    with pytest.raises(Invalid) as refused:
+        accounts.create_token(db, user, "never", days=0)
+    assert refused.value.field == "expires_in"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from trustbubble.cli import app
+from trustbubble.domain.errors import Unauthenticated
+from trustbubble.services.accounts import Authenticator
+from trustbubble.store.database import Database
 
 
 @pytest.fixture
@@ -107,3 +111,57 @@ def test_bad_arguments_exit_non_zero_with_a_clear_message(
 def test_several_workers_on_sqlite_are_refused(run: Any) -> None:
     result = run("serve", "--workers", "2", code=1)
     assert "PostgreSQL" in result.stderr
+
+
+def test_tokens_expire_after_the_days_given_or_never_and_list_says_so(run: Any) -> None:
+    run("org", "add", "CERT FR", "--kind", "cert", "--country", "FR")
+    run("user", "add", "a@cert.test", "--org", "CERT FR")
+    default = as_json(run("token", "create", "a@cert.test", "--json"))
+    week = as_json(run("token", "create", "a@cert.test", "--expires-in", "7", "--json"))
+    kept = as_json(run("token", "create", "a@cert.test", "--no-expiry", "--json"))
+    assert kept["expires"] is None
+
+    def days_left(token: dict[str, Any]) -> float:
+        return (datetime.fromisoformat(token["expires"]) - datetime.now(UTC)) / timedelta(days=1)
+
+    assert 89.9 < days_left(default) <= 90
+    assert 6.9 < days_left(week) <= 7
+    both = run("token", "create", "a@cert.test", "--expires-in", "7", "--no-expiry", code=1)
+    assert "not both" in both.stderr
+    listed = {t["id"]: t for t in as_json(run("token", "list", "a@cert.test", "--json"))["tokens"]}
+    assert listed[week["id"]]["expires"] == week["expires"]
+    assert listed[kept["id"]]["state"] == "active"
+    text = run("token", "list", "a@cert.test").stdout
+    assert f"expires {week['expires']}" in text
+    assert "expires never" in text
+
+
+def test_an_operator_sets_a_password_from_stdin_under_the_rules(
+    run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("org", "add", "CERT FR", "--kind", "cert", "--country", "FR")
+    run("user", "add", "a@cert.test", "--org", "CERT FR")
+    db = Database(f"sqlite:///{tmp_path / 'node.sqlite3'}")
+    try:
+        auth = Authenticator(db)
+        for _ in range(5):
+            with pytest.raises(Unauthenticated):
+                auth.password("a@cert.test", "a guess, and wrong", "basic")
+        runner = CliRunner()
+        refused = runner.invoke(
+            app, ["user", "password", "a@cert.test", "--stdin"], input="password1234\n"
+        )
+        assert refused.exit_code == 1
+        assert "published after data breaches" in refused.stderr
+        chosen = "four unrelated words, chosen by me"
+        given = runner.invoke(
+            app, ["user", "password", "a@cert.test", "--stdin", "--json"], input=chosen + "\n"
+        )
+        assert given.exit_code == 0, given.stderr
+        assert "password" not in as_json(given)
+        # The lock is lifted and the new password works.
+        assert auth.password("a@cert.test", chosen, "basic").email == "a@cert.test"
+        generated = as_json(run("user", "password", "a@cert.test", "--json"))["password"]
+        assert auth.password("a@cert.test", generated, "basic").email == "a@cert.test"
+    finally:
+        db.dispose()

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from tests.conftest import TAXII, Member
 from trustbubble.domain.accounts import UserRole
 from trustbubble.domain.bubbles import BubbleRole
-from trustbubble.services import accounts, bubbles, sessions
+from trustbubble.services import accounts, bubbles
+from trustbubble.services.throttle import SignInLimits
 from trustbubble.store.database import Database
 
 PASSWORD = "a long enough test password"
@@ -112,7 +113,7 @@ def test_a_wrong_password_is_named_and_guessing_is_slowed(
     db: Database, client: TestClient, analyst: Member
 ) -> None:
     token = form_token(client.get("/sign-in").text)
-    for _ in range(sessions.MAX_FAILURES_PER_EMAIL):
+    for _ in range(SignInLimits().per_account):
         answer = client.post(
             "/sign-in", data={"email": analyst.email, "password": "wrong", "csrf": token}
         )

@@ -41,6 +41,18 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="Wait after a first failed attempt; doubles after each."
     )
     metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
+    sign_in_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed password checks of one e-mail before it is locked."
+    )
+    sign_in_failures_per_address: int = Field(
+        default=20, ge=1, description="Failed password checks from one client before it is locked."
+    )
+    sign_in_window_minutes: float = Field(
+        default=15.0, gt=0, description="How long failures count, and so the longest lock."
+    )
+    token_days: int = Field(
+        default=90, ge=1, le=3650, description="Lifetime of a new API token unless told otherwise."
+    )
 
     node_key: str | None = Field(
         default=None,

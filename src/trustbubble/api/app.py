@@ -27,6 +27,7 @@ from trustbubble.api.platform import (
 from trustbubble.api.taxii import collections, discovery, objects
 from trustbubble.services import node_key
 from trustbubble.services.accounts import Authenticator
+from trustbubble.services.throttle import SignInLimits
 from trustbubble.settings import Settings
 from trustbubble.store.database import Database
 from trustbubble.web import install as install_web
@@ -43,7 +44,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = db or Database(settings.database_url)
         key = node_key.load(settings)
-        app.state.node = Node(settings, database, Authenticator(database), Hub(database), key)
+        app.state.node = Node(
+            settings,
+            database,
+            Authenticator(database, SignInLimits.from_settings(settings)),
+            Hub(database),
+            key,
+        )
         app.state.background = Background(settings, database, key)
         app.state.background.start()
         # What start-up built lives as long as the process: move it out of the collector's

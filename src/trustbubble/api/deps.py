@@ -47,7 +47,8 @@ def authenticate(request: Request, node: Node) -> User | None:
         username, sep, password = decoded.partition(":")
         if not sep:
             raise Unauthenticated("the Basic credentials must be email:password")
-        return node.authenticator.basic(username, password)
+        address = request.client.host if request.client else None
+        return node.authenticator.basic(username, password, address)
     raise Unauthenticated("use HTTP Basic (e-mail and password or API token) or a Bearer token")
 
 

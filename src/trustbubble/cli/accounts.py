@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
-from trustbubble.cli.common import JsonOption, database, errors, out, report
+from trustbubble.cli.common import JsonOption, database, errors, fail, out, report
 from trustbubble.domain.accounts import parse_role
 
 org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
@@ -67,29 +69,79 @@ def user_add(
     )
 
 
+@user_app.command("password")
+def user_password(
+    email: str,
+    stdin: Annotated[
+        bool, typer.Option("--stdin", help="Read the new password from standard input.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Set a user's password (generated and printed once, unless read with --stdin); ends their
+    browser sessions and lifts a sign-in lock."""
+    from trustbubble.services import accounts
+
+    given = sys.stdin.readline().rstrip("\r\n") if stdin else None
+    with database() as db, errors():
+        user, password = accounts.set_password(db, email, given)
+    data: dict[str, str] = {"id": user.id, "email": user.email}
+    if given is None:
+        data["password"] = password
+    report(
+        as_json,
+        data,
+        lambda: out.print(
+            f"password of {user.email} set"
+            + ("" if given is not None else f" (shown once): {password}"),
+            highlight=False,
+        ),
+    )
+
+
 @token_app.command("create")
 def token_create(
     email: str,
     name: Annotated[str, typer.Option(help="A label to recognise the token by.")] = "cli",
+    expires_in: Annotated[
+        int | None,
+        typer.Option(
+            "--expires-in",
+            metavar="DAYS",
+            min=1,
+            help="Days until it stops working; default TRUSTBUBBLE_TOKEN_DAYS (90).",
+        ),
+    ] = None,
+    no_expiry: Annotated[
+        bool, typer.Option("--no-expiry", help="A token that works until it is revoked.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Create an API token for a user; prints it once."""
+    """Create an API token for a user; prints it once, with when it expires."""
     from trustbubble.services import accounts
+    from trustbubble.settings import Settings
 
+    if no_expiry and expires_in is not None:
+        fail("give --expires-in or --no-expiry, not both")
     with database() as db, errors():
+        days = None if no_expiry else expires_in or Settings().token_days
         user = accounts.user_by_email(db, email)
-        token, secret = accounts.create_token(db, user, name)
-    data = {"id": token.id, "token": secret}
-    report(as_json, data, lambda: out.print(f"token (shown once): {secret}", highlight=False))
+        token, secret = accounts.create_token(db, user, name, days)
+    expires = token.expires.isoformat() if token.expires else None
+    data = {"id": token.id, "token": secret, "expires": expires}
+    until = f"expires {expires}" if expires else "never expires"
+    report(
+        as_json, data, lambda: out.print(f"token (shown once): {secret}; {until}", highlight=False)
+    )
 
 
 @token_app.command("list")
 def token_list(email: str, as_json: JsonOption = False) -> None:
-    """List a user's API tokens with their last use (never the tokens themselves)."""
+    """List a user's API tokens with their last use and expiry (never the tokens themselves)."""
     from trustbubble.services import accounts
 
     with database() as db, errors():
         tokens = accounts.tokens_of(db, accounts.user_by_email(db, email))
+    now = datetime.now(UTC)
     rows = [
         {
             "id": t.id,
@@ -97,16 +149,22 @@ def token_list(email: str, as_json: JsonOption = False) -> None:
             "prefix": t.prefix,
             "created": t.created.isoformat(),
             "last_used": t.last_used.isoformat() if t.last_used else None,
+            "expires": t.expires.isoformat() if t.expires else None,
             "revoked": t.revoked.isoformat() if t.revoked else None,
+            "state": "revoked" if t.revoked else "expired" if t.expired(now) else "active",
         }
         for t in tokens
     ]
 
     def text() -> None:
         for row in rows:
-            state = f"revoked {row['revoked']}" if row["revoked"] else "active"
+            state = f"revoked {row['revoked']}" if row["revoked"] else row["state"]
             used = row["last_used"] or "never"
-            out.print(f"{row['id']}  {row['prefix']}…  {row['name']:<12} last used {used}  {state}")
+            expires = row["expires"] or "never"
+            out.print(
+                f"{row['id']}  {row['prefix']}…  {row['name']:<12} last used {used}  "
+                f"expires {expires}  {state}"
+            )
 
     report(as_json, {"tokens": rows}, text)
 

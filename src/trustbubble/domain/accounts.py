@@ -64,6 +64,10 @@ class ApiToken:
     created: datetime
     last_used: datetime | None
     revoked: datetime | None
+    expires: datetime | None = None  # None: it lasts until revoked
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires is not None and now >= self.expires
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -8,19 +8,29 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from trustbubble.domain.passwords import normalize
+
 TOKEN_PREFIX = "tb_"  # noqa: S105 (a marker, not a secret)
 
 _hasher = PasswordHasher()
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher.hash(normalize(password))
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """Whether the password matches, compared in its NFKC form; a hash stored before passwords
+    were normalized matches the password as it was typed."""
+    typed = normalize(password)
+    candidates = [typed] if typed == password else [typed, password]
+    return any(_matches(password_hash, candidate) for candidate in candidates)
+
+
+def _matches(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
         return False
 
 

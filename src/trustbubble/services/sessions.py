@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import secrets as random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from trustbubble.domain.accounts import User, normalize_email
-from trustbubble.domain.errors import Invalid, TooManyAttempts, Unauthenticated
+from trustbubble.domain.errors import Invalid, Unauthenticated
 from trustbubble.services import audit, secrets
 from trustbubble.services.accounts import Authenticator
 from trustbubble.store import sessions as store
@@ -18,10 +17,6 @@ IDLE_LIMIT = timedelta(hours=12)
 AGE_LIMIT = timedelta(days=7)
 # A session's last use is written at most this often, so reading pages stays read-only.
 USE_RESOLUTION = timedelta(minutes=1)
-
-FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
-MAX_FAILURES_PER_ADDRESS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,46 +30,21 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _limit(db: Database, now: datetime, keys: list[tuple[str, int]]) -> None:
-    """Refuse before checking the password when a key has failed too often lately."""
-    since = now - FAILURE_WINDOW
-    with db.read() as conn:
-        for key, most in keys:
-            count, first = store.count_failures(conn, key, since)
-            if count >= most and first is not None:
-                wait = math.ceil((first + FAILURE_WINDOW - now).total_seconds())
-                raise TooManyAttempts(
-                    f"too many failed sign-ins; try again in {max(wait, 1) // 60 + 1} minutes",
-                    retry_after=max(wait, 1),
-                )
-
-
 def sign_in(
     db: Database, authenticator: Authenticator, email: str, password: str, address: str
 ) -> tuple[str, WebSession]:
-    """A new session for this e-mail and password: the cookie value (shown once) and the session."""
+    """A new session for this e-mail and password: the cookie value (shown once) and the session.
+
+    The password check is the authenticator's, limited per e-mail and per client address."""
     now = _now()
     try:
         email = normalize_email(email)
     except Invalid:
         raise Unauthenticated("unknown e-mail or wrong password") from None
-    keys = [
-        (f"email:{email}", MAX_FAILURES_PER_EMAIL),
-        (f"address:{address}", MAX_FAILURES_PER_ADDRESS),
-    ]
-    _limit(db, now, keys)
-    try:
-        user = authenticator.password(email, password, method="web")
-    except Unauthenticated:
-        with db.write() as conn:
-            for key, _ in keys:
-                store.add_failure(conn, key, now)
-            store.forget_failures(conn, None, before=now - FAILURE_WINDOW)
-        raise
+    user = authenticator.password(email, password, method="web", address=address)
     cookie = random.token_urlsafe(32)
     session = WebSession(user, random.token_urlsafe(32), secrets.token_hash(cookie))
     with db.write() as conn:
-        store.forget_failures(conn, f"email:{email}")
         store.delete_sessions_before(conn, now - AGE_LIMIT, now - IDLE_LIMIT)
         store.insert_session(conn, session.id_hash, user.id, session.csrf, now)
         audit.record(conn, user.email, "session.started", user.id, address=address)

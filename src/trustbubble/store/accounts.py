@@ -122,6 +122,7 @@ def _token(row: Row[tuple[object, ...]]) -> ApiToken:
         created=m["created"],
         last_used=m["last_used"],
         revoked=m["revoked"],
+        expires=m["expires"],
     )
 
 
@@ -134,6 +135,7 @@ def insert_token(conn: Connection, token: ApiToken, token_hash: str) -> None:
             token_hash=token_hash,
             prefix=token.prefix,
             created=token.created,
+            expires=token.expires,
         )
     )
 

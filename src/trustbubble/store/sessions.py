@@ -1,10 +1,11 @@
-"""Queries on browser sessions and the count of failed sign-ins."""
+"""Queries on browser sessions and the recent failed password checks."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from trustbubble.domain.accounts import User
 from trustbubble.store.accounts import user_by_id
@@ -47,6 +48,14 @@ def delete_session(conn: Connection, id_hash: str) -> bool:
     return conn.execute(delete(web_sessions).where(web_sessions.c.id_hash == id_hash)).rowcount > 0
 
 
+def delete_sessions_of(conn: Connection, user_id: str, except_hash: str | None = None) -> None:
+    """End every session of a user, but the one whose hash is given."""
+    statement = delete(web_sessions).where(web_sessions.c.user_id == user_id)
+    if except_hash is not None:
+        statement = statement.where(web_sessions.c.id_hash != except_hash)
+    conn.execute(statement)
+
+
 def delete_sessions_before(
     conn: Connection, created_before: datetime, idle_since: datetime
 ) -> None:
@@ -57,14 +66,19 @@ def delete_sessions_before(
     )
 
 
-def count_failures(conn: Connection, key: str, since: datetime) -> tuple[int, datetime | None]:
-    """How many failures under `key` since then, and the earliest of them."""
-    row = conn.execute(
-        select(func.count(), func.min(sign_in_failures.c.at)).where(
-            sign_in_failures.c.key == key, sign_in_failures.c.at >= since
-        )
-    ).one()
-    return int(row[0]), row[1]
+def recent_failures(
+    conn: Connection, keys: Sequence[str], since: datetime
+) -> dict[str, list[datetime]]:
+    """The times of the failures under each key since then, oldest first."""
+    found: dict[str, list[datetime]] = {key: [] for key in keys}
+    rows = conn.execute(
+        select(sign_in_failures.c.key, sign_in_failures.c.at)
+        .where(sign_in_failures.c.key.in_(list(keys)), sign_in_failures.c.at >= since)
+        .order_by(sign_in_failures.c.at)
+    )
+    for key, at in rows:
+        found[key].append(at)
+    return found
 
 
 def add_failure(conn: Connection, key: str, now: datetime) -> None:

@@ -95,6 +95,8 @@ api_tokens = Table(
     Column("created", Timestamp(), nullable=False),
     Column("last_used", Timestamp(), nullable=True),
     Column("revoked", Timestamp(), nullable=True),
+    # When it stops working; NULL for a token made to last (or made before tokens expired).
+    Column("expires", Timestamp(), nullable=True),
 )
 
 # Browser sessions of the web UI. Like API tokens, only the SHA-256 of the cookie is stored.
@@ -108,8 +110,8 @@ web_sessions = Table(
     Column("last_used", Timestamp(), nullable=False),
 )
 
-# Failed sign-ins in the last minutes, per e-mail and per client address, shared by every worker
-# process, so the web form can slow down password guessing.
+# Failed password checks in the last minutes, per e-mail and per client address, shared by every
+# worker process, so that every way in by password (the web form, HTTP Basic) slows guessing.
 sign_in_failures = Table(
     "sign_in_failures",
     metadata,

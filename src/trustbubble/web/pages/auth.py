@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import SESSION_COOKIE, NodeDep
-from trustbubble.domain.errors import Unauthenticated
+from trustbubble.domain.errors import TooManyAttempts, Unauthenticated
 from trustbubble.services import sessions
 from trustbubble.web.deps import CsrfChecked, MaybeSession, SignedIn, render, set_cookie
 
@@ -43,15 +43,18 @@ async def sign_in(
         cookie, _session = await run_in_threadpool(
             sessions.sign_in, node.db, node.authenticator, email, password, address
         )
-    except Unauthenticated as error:
-        return render(
+    except (Unauthenticated, TooManyAttempts) as error:
+        page = render(
             request,
             "sign_in.html",
-            status_code=401,
+            status_code=429 if isinstance(error, TooManyAttempts) else 401,
             next=_safe_next(next),
             email=email,
             problem=error.message,
         )
+        if isinstance(error, TooManyAttempts):
+            page.headers["Retry-After"] = str(error.retry_after)
+        return page
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_cookie(request, response, SESSION_COOKIE, cookie)
     return response
