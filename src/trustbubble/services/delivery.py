@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx2
 import orjson
@@ -133,12 +134,21 @@ class NodeCourier:
             "X-TrustBubble-Webhook": webhook.id,
             "X-TrustBubble-Delivery": str(delivery.id),
         }
+        # Its path or query may hold the receiver's own secret (many services put one there):
+        # the log and the outbox name only the host.
+        where = f"webhook {webhook.id} at {_origin(webhook.url)}"
         try:
             answer = self._http.post(webhook.url, content=body, headers=headers)
         except httpx2.HTTPError as error:
-            raise DeliveryError(f"{webhook.url}: {error}") from error
+            said = str(error).replace(webhook.url, _origin(webhook.url))
+            raise DeliveryError(f"{where}: {said}") from error
         if not answer.is_success:
-            raise DeliveryError(f"{webhook.url} answered HTTP {answer.status_code}")
+            raise DeliveryError(f"{where} answered HTTP {answer.status_code}")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _now() -> datetime:
