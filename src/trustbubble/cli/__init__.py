@@ -11,6 +11,7 @@ from trustbubble.cli.checks import check_app
 from trustbubble.cli.consultations import consultation_app, draft_app
 from trustbubble.cli.exercises import exercise_app
 from trustbubble.cli.federation import node_app, peer_app, sync_app
+from trustbubble.cli.maintenance import backup, restore
 from trustbubble.cli.node import audit_app, db_app, demo, serve
 from trustbubble.cli.norms import norms_app
 from trustbubble.cli.notifications import webhook_app
@@ -45,6 +46,8 @@ app.command("import")(import_bundle)
 app.command("export")(export_bundle)
 app.command("serve")(serve)
 app.command("demo")(demo)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 
 def main() -> None:
