@@ -25,6 +25,7 @@ from trustbubble.api.platform import (
     pages,
 )
 from trustbubble.api.taxii import collections, discovery, objects
+from trustbubble.api.taxii.resources import ERRORS
 from trustbubble.services import node_key
 from trustbubble.services.accounts import Authenticator
 from trustbubble.services.throttle import SignInLimits
@@ -78,18 +79,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     errors.install(app, page_error)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(WakeAfterWrites)
-    for router in (discovery.router, collections.router, objects.router):
-        app.include_router(router)
-    for router in (pages.router, incidents.router, assistance.router, account.router):
-        app.include_router(router)
-    app.include_router(notifications.router)
-    app.include_router(checks.router)
-    app.include_router(norms.router)
-    app.include_router(exercises.router)
-    app.include_router(consultations.router)
-    app.include_router(federation.router)
-    app.include_router(federation.status_router)
-    if settings.metrics:
-        app.include_router(metrics.router)
+    routers = [
+        *(discovery.router, collections.router, objects.router),
+        *(pages.router, incidents.router, assistance.router, account.router),
+        *(notifications.router, checks.router, norms.router, exercises.router),
+        *(consultations.router, federation.router, federation.status_router),
+        *([metrics.router] if settings.metrics else []),
+    ]
+    for router in routers:
+        # One error body everywhere (errors.py), so the OpenAPI document says so once.
+        app.include_router(router, responses=ERRORS)
     install_web(app)
     return app

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Mount
 
 from trustbubble.api.taxii.media import NotAcceptable, TaxiiResponse, UnsupportedMediaType
 from trustbubble.domain.errors import (
@@ -44,7 +45,7 @@ PageError = Callable[[Request, int, str, str, dict[str, str]], Response]
 
 # Paths answered in JSON; every other path is a web page and gets an HTML error when the web UI
 # is installed.
-MACHINE_PREFIXES = ("/taxii2", "/api/", "/openapi.json", "/static/")
+MACHINE_PREFIXES = ("/taxii2", "/api/", "/federation/", "/metrics", "/openapi.json", "/static/")
 
 
 def error_response(
@@ -55,6 +56,20 @@ def error_response(
         headers["WWW-Authenticate"] = CHALLENGE
     body = {"title": title, "description": description, "http_status": str(status)}
     return TaxiiResponse(body, status_code=status, headers=headers or None)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed(request: Request) -> str:
+    """The methods this path answers: a 405 must list them (RFC 9110 section 15.5.6), and
+    Starlette's own Allow names only those of the first route found, one route per method here."""
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    )
 
 
 def install(app: FastAPI, page_error: PageError | None = None) -> None:
@@ -84,7 +99,10 @@ def install(app: FastAPI, page_error: PageError | None = None) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
-        return answer(request, error.status_code, str(error.detail), str(error.detail), {})
+        headers = dict(error.headers or {})
+        if error.status_code == 405 and (allowed := _allowed(request)):
+            headers["Allow"] = allowed
+        return answer(request, error.status_code, str(error.detail), str(error.detail), headers)
 
     @app.exception_handler(Exception)
     async def crash(request: Request, error: Exception) -> Response:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import CurrentUser, NodeDep, OptionalPlatformUser
+from trustbubble.api.platform.media import EVENT_STREAM
 from trustbubble.domain.accounts import User
 from trustbubble.domain.choices import parse_choice
 from trustbubble.domain.errors import Unauthenticated
@@ -168,7 +169,9 @@ async def act(
     return await run_in_threadpool(exercises.view, node.db, who, session_id)
 
 
-@router.get("/exercises/{session_id}/events", response_class=StreamingResponse)
+@router.get(
+    "/exercises/{session_id}/events", response_class=StreamingResponse, responses=EVENT_STREAM
+)
 async def follow(
     node: NodeDep, user: OptionalPlatformUser, session_id: str, guest: GuestToken = ""
 ) -> StreamingResponse:

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import CurrentUser, NodeDep, PlatformUser
 from trustbubble.api.platform.filters import IncidentListFilter, ObservatoryFilter
+from trustbubble.api.platform.media import CSV, OR_CSV
 from trustbubble.services import feed, incidents, observatory
 from trustbubble.services.accounts import reader_for
 from trustbubble.services.observatory import Observatory
@@ -40,7 +41,7 @@ INCIDENT_BODY = Body(
 )
 
 
-@router.get("/incidents")
+@router.get("/incidents", responses=OR_CSV)
 async def list_incidents(
     node: NodeDep,
     user: PlatformUser,
@@ -56,7 +57,7 @@ async def list_incidents(
         incidents.listing, node.db, user, bubble or None, where, sort, offset, limit
     )
     if format == "csv":
-        return Response(incidents.as_csv(found.items), media_type="text/csv; charset=utf-8")
+        return Response(incidents.as_csv(found.items), media_type=CSV)
     return found
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import CurrentUser, NodeDep, OptionalPlatformUser, PlatformUser
+from trustbubble.api.platform.media import CSV, OR_CSV, STIX, STIX_BUNDLE
 from trustbubble.domain.node_objects import NORM_EXTENSION, NORM_REPORT_EXTENSION
 from trustbubble.domain.norms import (
     catalogue,
@@ -28,7 +29,6 @@ from trustbubble.services import norms
 
 router = APIRouter(prefix="/api/v1", tags=["norms"])
 
-_CSV = "text/csv; charset=utf-8"
 _Format = Annotated[str, Query(pattern="^(json|csv)$")]
 
 ENTRIES_BODY = Body(
@@ -74,7 +74,7 @@ async def list_norms() -> dict[str, Any]:
     return norms.catalogue_json()
 
 
-@router.get("/norms/stix")
+@router.get("/norms/stix", response_class=Response, responses=STIX_BUNDLE)
 async def norms_as_stix() -> Response:
     """The catalogue as a STIX 2.1 bundle: one note per norm, with the extension definitions."""
     book = catalogue()
@@ -87,7 +87,7 @@ async def norms_as_stix() -> Response:
             *(norm_note(n, book) for n in book.norms),
         ],
     }
-    return Response(orjson.dumps(bundle), media_type="application/stix+json;version=2.1")
+    return Response(orjson.dumps(bundle), media_type=STIX)
 
 
 @router.get("/norms/{letter}")
@@ -136,14 +136,14 @@ async def start_report(node: NodeDep, user: CurrentUser, body: NewReport) -> dic
     return {"id": made.id, "revision": made.revision, "state": made.state.value}
 
 
-@router.get("/norm-reports/{report_id}")
+@router.get("/norm-reports/{report_id}", responses=OR_CSV)
 async def get_report(
     node: NodeDep, user: OptionalPlatformUser, report_id: str, format: _Format = "json"
 ) -> Any:
     """One revision; `format=csv` gives its entries in the long CSV form."""
     found = await run_in_threadpool(norms.view, node.db, user, report_id)
     if format == "csv":
-        return Response(entries_csv(found.report.entries), media_type=_CSV)
+        return Response(entries_csv(found.report.entries), media_type=CSV)
     return norms.document(found)
 
 
@@ -189,18 +189,18 @@ async def discard_report(node: NodeDep, user: CurrentUser, report_id: str) -> No
     await run_in_threadpool(norms.discard, node.db, user, report_id)
 
 
-@router.get("/norm-scorecards/{country}")
+@router.get("/norm-scorecards/{country}", responses=OR_CSV)
 async def state_scorecard(
     node: NodeDep, user: OptionalPlatformUser, country: str, format: _Format = "json"
 ) -> Any:
     """A state's level per norm, year by year, and the change from the year before."""
     grid = await run_in_threadpool(norms.scorecard, node.db, user, country)
     if format == "csv":
-        return Response(grid.as_csv(), media_type=_CSV)
+        return Response(grid.as_csv(), media_type=CSV)
     return norms.grid_json(grid)
 
 
-@router.get("/norm-comparison")
+@router.get("/norm-comparison", responses=OR_CSV)
 async def compare_states(
     node: NodeDep,
     user: OptionalPlatformUser,
@@ -211,16 +211,16 @@ async def compare_states(
     """Two to five states side by side, norm by norm, for a year or each one's latest."""
     grid = await run_in_threadpool(norms.compare, node.db, user, country, year)
     if format == "csv":
-        return Response(grid.as_csv(), media_type=_CSV)
+        return Response(grid.as_csv(), media_type=CSV)
     return norms.grid_json(grid)
 
 
-@router.get("/bubbles/{bubble_id}/norms")
+@router.get("/bubbles/{bubble_id}/norms", responses=OR_CSV)
 async def bubble_norms(
     node: NodeDep, user: PlatformUser, bubble_id: str, format: _Format = "json"
 ) -> Any:
     """Which member states implement which norms, and the capacity gaps named most."""
     found = await run_in_threadpool(norms.bubble_norms, node.db, user, bubble_id)
     if format == "csv":
-        return Response(found.grid.as_csv(), media_type=_CSV)
+        return Response(found.grid.as_csv(), media_type=CSV)
     return norms.bubble_json(found)

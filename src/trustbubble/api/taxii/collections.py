@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from trustbubble.api.deps import Caller, NodeDep, TaxiiAccept
 from trustbubble.api.taxii.discovery import API_ROOT
 from trustbubble.api.taxii.media import STIX, TaxiiResponse
+from trustbubble.api.taxii.resources import Collection, Collections
 from trustbubble.domain.access import Reader
 from trustbubble.domain.errors import Unauthenticated
 from trustbubble.domain.node_objects import PUBLIC_COLLECTION_ID
@@ -45,14 +46,16 @@ def reach(db: Database, reader: Reader, collection_id: str) -> CollectionAccess:
         return bubbles.collection_access(conn, reader, collection_id)
 
 
-@router.get(API_ROOT + "collections/", summary="Collections (5.1)")
+@router.get(API_ROOT + "collections/", summary="Collections (5.1)", response_model=Collections)
 def collections(node: NodeDep, caller: Caller) -> TaxiiResponse:
     reader, _actor = caller
     seen = bubbles.collections_for(node.db, reader)
     return TaxiiResponse({"collections": [resource(where) for where in seen]})
 
 
-@router.get(API_ROOT + "collections/{collection_id}/", summary="Collection (5.2)")
+@router.get(
+    API_ROOT + "collections/{collection_id}/", summary="Collection (5.2)", response_model=Collection
+)
 def collection(collection_id: str, node: NodeDep, caller: Caller) -> TaxiiResponse:
     reader, _actor = caller
     return TaxiiResponse(resource(reach(node.db, reader, collection_id)))

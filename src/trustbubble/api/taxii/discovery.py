@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from trustbubble.api.deps import CurrentUser, NodeDep, TaxiiAccept
 from trustbubble.api.taxii.media import TAXII, TaxiiResponse
+from trustbubble.api.taxii.resources import ApiRoot, Discovery, Status
 from trustbubble.domain.access import Reader
 from trustbubble.services import accounts, objects
 
@@ -16,7 +17,7 @@ router = APIRouter(
 )
 
 
-@router.get("/taxii2/", summary="Server discovery (4.1)")
+@router.get("/taxii2/", summary="Server discovery (4.1)", response_model=Discovery)
 def discovery(node: NodeDep) -> TaxiiResponse:
     body: dict[str, object] = {
         "title": node.settings.node_name,
@@ -29,7 +30,7 @@ def discovery(node: NodeDep) -> TaxiiResponse:
     return TaxiiResponse(body)
 
 
-@router.get(API_ROOT, summary="API root information (4.2)")
+@router.get(API_ROOT, summary="API root information (4.2)", response_model=ApiRoot)
 def api_root(node: NodeDep) -> TaxiiResponse:
     return TaxiiResponse(
         {
@@ -41,7 +42,11 @@ def api_root(node: NodeDep) -> TaxiiResponse:
     )
 
 
-@router.get(API_ROOT + "status/{status_id}/", summary="Status of an add-objects request (4.3)")
+@router.get(
+    API_ROOT + "status/{status_id}/",
+    summary="Status of an add-objects request (4.3)",
+    response_model=Status,
+)
 def status(status_id: str, node: NodeDep, user: CurrentUser) -> TaxiiResponse:
     reader: Reader = accounts.reader_for(node.db, user)
     return TaxiiResponse(objects.get_status(node.db, reader, status_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 from fastapi import Request
 
@@ -11,15 +12,38 @@ from trustbubble.domain.errors import Invalid
 from trustbubble.domain.stix import parse_timestamp
 from trustbubble.services.objects import ObjectQuery, VersionFilter
 
-_KNOWN = {
-    "match[id]",
-    "match[type]",
-    "match[version]",
-    "match[spec_version]",
-    "added_after",
-    "limit",
-    "next",
+_TEXT: dict[str, Any] = {"type": "string"}
+_TIMESTAMP = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"}
+_DECLARED: dict[str, tuple[str, dict[str, Any]]] = {
+    "match[id]": ("STIX ids, comma-separated or the parameter repeated.", _TEXT),
+    "match[type]": ("STIX types, comma-separated or the parameter repeated.", _TEXT),
+    "match[version]": ("`last`, `first`, `all` or STIX timestamps, comma-separated.", _TEXT),
+    "match[spec_version]": ("STIX specification versions, such as 2.1.", _TEXT),
+    "added_after": ("Only versions added after this STIX timestamp.", _TIMESTAMP),
+    "limit": (
+        "The most versions on a page; above the node's maximum, lowered to it.",
+        {"type": "integer", "minimum": 1},
+    ),
+    "next": ("The `next` of the previous page, unchanged.", _TEXT),
 }
+_KNOWN = frozenset(_DECLARED)
+
+
+def parameters(*names: str) -> dict[str, Any]:
+    """The OpenAPI declaration of these query parameters, for a route's `openapi_extra`: read
+    from the request by the functions below, they are not in the handlers' signatures."""
+    return {
+        "parameters": [
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "description": _DECLARED[name][0],
+                "schema": _DECLARED[name][1],
+            }
+            for name in names
+        ]
+    }
 
 
 def _values(request: Request, name: str) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse
 
 from trustbubble.domain.errors import DomainError
 
@@ -56,7 +56,9 @@ def check_content_type(request: Request) -> None:
         )
 
 
-class TaxiiResponse(Response):
+class TaxiiResponse(JSONResponse):
+    """A TAXII body; JSON, so the OpenAPI document shows a route's `response_model` for it."""
+
     media_type = TAXII
 
     def render(self, content: Any) -> bytes:

@@ -5,19 +5,31 @@ from __future__ import annotations
 from dataclasses import replace
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import Caller, NodeDep, TaxiiAccept
 from trustbubble.api.taxii.collections import reach
 from trustbubble.api.taxii.discovery import API_ROOT
-from trustbubble.api.taxii.filters import decode_next, encode_next, limit, object_query
+from trustbubble.api.taxii.filters import (
+    decode_next,
+    encode_next,
+    limit,
+    object_query,
+    parameters,
+)
 from trustbubble.api.taxii.media import STIX, TaxiiResponse, check_content_type
+from trustbubble.api.taxii.resources import ENVELOPE_BODY, Envelope, Manifest, Status, Versions
 from trustbubble.domain.errors import Forbidden, Invalid, NotFound, TooLarge
 from trustbubble.services import federation, objects
 from trustbubble.services.objects import ObjectQuery, Page
 
 COLLECTION = API_ROOT + "collections/{collection_id}/"
+
+# The query parameters of each kind of route (docs/taxii.md, "Reading: filters").
+_PAGED = ("added_after", "limit", "next")
+_LIST = parameters("match[id]", "match[type]", "match[version]", "match[spec_version]", *_PAGED)
+_ONE = parameters("match[version]", "match[spec_version]", *_PAGED)
 
 router = APIRouter(
     dependencies=[TaxiiAccept], default_response_class=TaxiiResponse, tags=["TAXII 2.1"]
@@ -74,7 +86,12 @@ def _envelope(page: Page) -> TaxiiResponse:
     )
 
 
-@router.get(COLLECTION + "manifest/", summary="Object manifests (5.3)")
+@router.get(
+    COLLECTION + "manifest/",
+    summary="Object manifests (5.3)",
+    response_model=Manifest,
+    openapi_extra=_LIST,
+)
 def manifest(request: Request, collection_id: str, node: NodeDep, caller: Caller) -> TaxiiResponse:
     page = _read(request, node, caller, collection_id, object_query(request), with_body=False)
     records = [
@@ -92,14 +109,25 @@ def manifest(request: Request, collection_id: str, node: NodeDep, caller: Caller
     return TaxiiResponse(body + b"}", headers=_headers(page))
 
 
-@router.get(COLLECTION + "objects/", summary="Get objects (5.4)")
+@router.get(
+    COLLECTION + "objects/",
+    summary="Get objects (5.4)",
+    response_model=Envelope,
+    openapi_extra=_LIST,
+)
 def get_objects(
     request: Request, collection_id: str, node: NodeDep, caller: Caller
 ) -> TaxiiResponse:
     return _envelope(_read(request, node, caller, collection_id, object_query(request)))
 
 
-@router.post(COLLECTION + "objects/", summary="Add objects (5.5)", status_code=202)
+@router.post(
+    COLLECTION + "objects/",
+    summary="Add objects (5.5)",
+    status_code=202,
+    response_model=Status,
+    openapi_extra=ENVELOPE_BODY,
+)
 async def add_objects(
     request: Request, collection_id: str, node: NodeDep, caller: Caller
 ) -> TaxiiResponse:
@@ -145,7 +173,12 @@ async def _bounded_body(request: Request, maximum: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.get(COLLECTION + "objects/{object_id}/", summary="Get an object (5.6)")
+@router.get(
+    COLLECTION + "objects/{object_id}/",
+    summary="Get an object (5.6)",
+    response_model=Envelope,
+    openapi_extra=_ONE,
+)
 def get_object(
     request: Request, collection_id: str, object_id: str, node: NodeDep, caller: Caller
 ) -> TaxiiResponse:
@@ -157,19 +190,30 @@ def get_object(
     return _envelope(page)
 
 
-@router.delete(COLLECTION + "objects/{object_id}/", summary="Delete an object (5.7)")
+@router.delete(
+    COLLECTION + "objects/{object_id}/",
+    summary="Delete an object (5.7)",
+    response_class=Response,
+    responses={200: {"description": "Deleted; no body."}},
+    openapi_extra=parameters("match[version]", "match[spec_version]"),
+)
 def delete_object(
     request: Request, collection_id: str, object_id: str, node: NodeDep, caller: Caller
-) -> TaxiiResponse:
+) -> Response:
     reader, actor = caller
     where = reach(node.db, reader, collection_id)
     query = object_query(request, default_version="all")
     query = replace(_one_object(query, object_id), added_after=None)
     objects.delete(node.db, reader, actor, where, query)
-    return TaxiiResponse(b"", status_code=200)
+    return Response(status_code=200)  # TAXII 5.7: no body
 
 
-@router.get(COLLECTION + "objects/{object_id}/versions/", summary="Object versions (5.8)")
+@router.get(
+    COLLECTION + "objects/{object_id}/versions/",
+    summary="Object versions (5.8)",
+    response_model=Versions,
+    openapi_extra=_ONE,
+)
 def versions(
     request: Request, collection_id: str, object_id: str, node: NodeDep, caller: Caller
 ) -> TaxiiResponse:
