@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from trustbubble.domain import stix
@@ -91,6 +91,46 @@ def test_parse_agrees_with_datetime(moment: datetime, digits: int, beyond: str) 
     kept = int(fraction[:6].ljust(6, "0")) if fraction else 0
     expected = moment.replace(microsecond=kept, tzinfo=UTC) - EPOCH
     assert parse_timestamp(text) == expected // timedelta(microseconds=1)
+
+
+def _parsed(text: str) -> int | str:
+    """The instant, or the message of the ValueError."""
+    try:
+        return parse_timestamp(text)
+    except ValueError as error:
+        return str(error)
+
+
+@example(moment=datetime(9999, 12, 31, 23, 59, 59), leap=True, fraction="")
+@given(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+    st.booleans(),
+    st.text(alphabet="0123456789", max_size=9),
+)
+def test_what_parses_can_be_written_back(moment: datetime, leap: bool, fraction: str) -> None:
+    second = 60 if leap else moment.second
+    text = (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{second:02d}"
+        + (f".{fraction}Z" if fraction else "Z")
+    )
+    micros = _parsed(text)
+    if isinstance(micros, str):
+        # Only the leap second after the last second of 9999 has no instant to stand for.
+        assert text.startswith("9999-12-31T23:59:60"), micros
+        assert micros.endswith("is after the year 9999")
+    else:
+        assert MIN_US <= micros <= MAX_US
+        assert parse_timestamp(format_timestamp(micros)) == micros
+
+
+@given(st.text(max_size=40) | st.text(alphabet="0123456789-:.TZ", max_size=30))
+def test_any_text_is_an_instant_or_a_value_error(text: str) -> None:
+    micros = _parsed(text)
+    if isinstance(micros, str):
+        assert " is not " in micros or micros.endswith("is after the year 9999")
+    else:
+        assert format_timestamp(micros)
 
 
 def test_stix_module_still_offers_the_timestamp_functions() -> None:

@@ -38,7 +38,10 @@ def parse_timestamp(value: str) -> int:
     seconds = (
         ((days * 24 + moment.hour) * 60 + moment.minute) * 60 + moment.second + (1 if leap else 0)
     )
-    return seconds * 1_000_000 + moment.microsecond
+    us = seconds * 1_000_000 + moment.microsecond
+    if us > _MAX_US:  # 9999-12-31T23:59:60Z: a leap second past the last second there is
+        raise ValueError(f"{show(value)} is after the year 9999")
+    return us
 
 
 def format_timestamp(us: int) -> str:
