@@ -242,7 +242,7 @@ def test_no_secret_of_a_full_session_reaches_a_log(tmp_path: Path) -> None:
     assert "token.created" in logs["north audit log"]
     assert "peer" in logs["south audit log"]
     assert "/federation/v1/" in logs["south serve.stdout.log"]
-    assert "webhook" in logs["north serve.stderr.log"]
+    assert "attempt 1" in logs["north serve.stderr.log"]
     assert "/hooks/" in logs["north audit log"]
     found = [
         f"{what} in the {where}"
