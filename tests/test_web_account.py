@@ -44,6 +44,10 @@ def test_a_token_made_on_the_page_gets_the_lifetime_chosen(
     in_a_week = (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%d")
     assert in_a_week in client.get("/account").text
     client.post("/account/tokens", data={"name": "kept", "days": "", "csrf": form_token(page)})
+    soon = {"name": "x", "days": "soon", "csrf": form_token(page)}
+    bad = client.post("/account/tokens", data=soon)
+    assert bad.status_code == 400
+    assert "days: &#39;soon&#39; is not a number of days" in bad.text
     tokens = {t["name"]: t for t in client.get("/api/v1/account").json()["tokens"]}
     assert 6.9 < _days_from_now(tokens["week"]["expires"]) <= 7
     assert tokens["kept"]["expires"] is None

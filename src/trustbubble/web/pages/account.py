@@ -57,7 +57,9 @@ async def create_token(
     name: Annotated[str, Form(min_length=1, max_length=100)],
     days: Annotated[str, Form()] = "",
 ) -> Response:
-    lifetime = int(days) if days.strip().isdigit() else None
+    if days.strip() and not days.strip().isdigit():
+        raise Invalid("days", f"{days!r} is not a number of days")
+    lifetime = int(days) if days.strip() else None  # empty: until revoked
     _token, secret = await run_in_threadpool(
         accounts.create_token, node.db, session.user, name.strip(), lifetime
     )
