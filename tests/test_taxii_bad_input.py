@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import orjson
@@ -9,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import TAXII, Member
+from trustbubble.api.taxii.filters import encode_next
 from trustbubble.store import objects as object_store
 from trustbubble.store.database import Database
 
@@ -180,6 +182,8 @@ def test_a_bad_request_gets_a_taxii_error_and_stores_nothing(
         ("limit=0", "limit"),
         ("limit=ten", "limit"),
         ("next=bm90LWEtY3Vyc29y", "next"),
+        (f"next={encode_next(2**64)}", "next"),  # past what the database holds: was a 500
+        (f"next={encode_next(-(10**30))}", "next"),
         ("added_after=last-tuesday", "added_after"),
         ("match[version]=newest", "match[version]"),
         ("match[colour]=red", "match[colour]"),
@@ -191,3 +195,11 @@ def test_bad_query_parameters_are_a_400_naming_the_parameter(
     response = client.get(f"{member.objects_url}?{query}", headers=member.headers)
     assert response.status_code == 400
     assert words in response.json()["description"]
+
+
+def test_basic_credentials_beyond_ascii_are_a_401(client: TestClient, member: Member) -> None:
+    """Header values are latin-1: "Basic é" was a ValueError of base64, a 500."""
+    for value in (b"Basic \xe9t\xe9", b"Basic " + base64.b64encode("é:é".encode("latin-1"))):
+        answer = client.get(member.objects_url, headers=[(b"authorization", value)])
+        assert answer.status_code == 401
+        assert "Basic" in answer.json()["description"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -40,7 +39,7 @@ def authenticate(request: Request, node: Node) -> User | None:
     if scheme == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8 below it
             raise Unauthenticated(
                 "the Basic credentials are not valid base64 of email:password"
             ) from None

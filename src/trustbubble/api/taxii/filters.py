@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Any
 
 from fastapi import Request
@@ -100,6 +99,10 @@ def limit(request: Request, default: int, maximum: int) -> int:
     return min(value, maximum)
 
 
+_FIRST_ADDED = parse_timestamp("0001-01-01T00:00:00Z")
+_LAST_ADDED = parse_timestamp("9999-12-31T23:59:59.999999Z")
+
+
 def encode_next(added: int) -> str:
     return base64.urlsafe_b64encode(f"a{added}".encode()).decode().rstrip("=")
 
@@ -112,6 +115,11 @@ def decode_next(request: Request) -> int | None:
         text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
         if not text.startswith("a"):
             raise ValueError(text)
-        return int(text[1:])
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        added = int(text[1:])
+        # A date_added this server gave lies within the years 1 to 9999; others would reach
+        # the database as numbers too large for it.
+        if not _FIRST_ADDED <= added <= _LAST_ADDED:
+            raise ValueError(text)
+        return added
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors too
         raise Invalid("next", "not a value this server gave in a 'next' property") from None
