@@ -237,6 +237,28 @@ def test_incidents_over_the_json_api(db: Database, client: TestClient, analyst: 
     )
 
 
+def test_days_and_numbers_at_the_ends_of_their_types(client: TestClient, member: Member) -> None:
+    """The first and last days of the calendar are periods like others; numbers the database
+    cannot hold are a 400. Both were 500s (an overflow of dates, of the database driver)."""
+    bearer = {"Authorization": f"Bearer {member.token}"}
+    feed = f"/api/v1/bubbles/{member.bubble_id}/objects"
+    whole = {"since": "0001-01-01", "until": "9999-12-31"}
+    for path in ("/api/v1/observatory", f"/api/v1/bubbles/{member.bubble_id}/observatory"):
+        figures = client.get(path, params=whole, headers=bearer)
+        assert figures.status_code == 200, figures.text
+        assert (figures.json()["since"], figures.json()["until"]) == ("0001-01-01", "9999-12-31")
+    for path in ("/api/v1/incidents", feed):
+        assert client.get(path, params=whole, headers=bearer).status_code == 200
+    march = {"since": "2026-03-01", "until": "2026-03-31"}
+    figures = client.get("/api/v1/observatory", params=march).json()
+    assert (figures["since"], figures["until"]) == ("2026-03-01", "2026-03-31")
+    for path, name in (("/api/v1/incidents", "offset"), (feed, "before")):
+        for number in (2**63, -(2**63) - 1):
+            refused = client.get(path, params={name: number}, headers=bearer)
+            assert refused.status_code == 400
+            assert name in refused.json()["description"]
+
+
 def test_an_indicator_linked_to_an_incident_shows_on_both_pages(
     client: TestClient, analyst: Member
 ) -> None:

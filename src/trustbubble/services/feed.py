@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 import orjson
@@ -12,7 +12,7 @@ import orjson
 from trustbubble.domain.access import Reader
 from trustbubble.domain.errors import Invalid, NotFound
 from trustbubble.domain.observables import query_values
-from trustbubble.domain.timestamps import format_timestamp
+from trustbubble.domain.timestamps import format_timestamp, parse_timestamp
 from trustbubble.domain.tlp import MARKING_LEVELS, TlpLevel, marking_refs
 from trustbubble.services import audit
 from trustbubble.services.bubbles import CollectionAccess, collection_access, collections_for
@@ -62,6 +62,11 @@ def feed_filter(
     )
 
 
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+_US_PER_DAY = 86_400_000_000
+_LAST_US = parse_timestamp("9999-12-31T23:59:59.999999Z")
+
+
 def day_start(text: str, field: str, shift_days: int) -> int | None:
     """The start of a day typed as YYYY-MM-DD, shifted by whole days, in microseconds."""
     if not text.strip():
@@ -70,8 +75,9 @@ def day_start(text: str, field: str, shift_days: int) -> int | None:
         day = date.fromisoformat(text.strip())
     except ValueError:
         raise Invalid(field, f"{text!r} is not a date like 2026-03-31") from None
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=shift_days)
-    return int(start.timestamp()) * 1_000_000
+    # Counted in days, not with datetimes, which end at 9999-12-31: the day after that is held
+    # to its last microsecond, an instant the node can still write.
+    return min((day.toordinal() - _EPOCH_DAY + shift_days) * _US_PER_DAY, _LAST_US)
 
 
 def title_of(obj: dict[str, Any]) -> str:

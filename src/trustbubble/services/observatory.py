@@ -103,7 +103,14 @@ def _peak(per_month: list[tuple[str, int]]) -> tuple[int, int] | None:
     return _month_start(per_month[first][0]), _month_start(_next_month(last))
 
 
+_YEAR_2 = int(datetime(2, 1, 1, tzinfo=UTC).timestamp() * 1_000_000)
+_LAST = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp() * 1_000_000)
+
+
 def _year_before(us: int) -> int:
+    """The same moment a year earlier (28 February for the 29th). A period typed beyond the
+    calendar (before the year 2, after 9999) is held to its ends: no incident lies out there."""
+    us = min(max(us, _YEAR_2), _LAST)
     moment = datetime.fromtimestamp(us / 1_000_000, UTC)
     day = min(moment.day, 28) if moment.month == 2 else moment.day
     return int(moment.replace(year=moment.year - 1, day=day).timestamp() * 1_000_000)
@@ -166,7 +173,8 @@ def figures(db: Database, scope: Scope, name: str, where: IncidentFilter) -> Obs
     return Observatory(
         scope=name,
         since=format_timestamp(where.since)[:10] if where.since is not None else None,
-        until=format_timestamp(where.until)[:10] if where.until is not None else None,
+        # `until` is the start of the day after the last one: show the day that was typed.
+        until=format_timestamp(where.until - 1)[:10] if where.until is not None else None,
         per_month=per_month,
         by_sector=by_sector,
         by_country=by_country,

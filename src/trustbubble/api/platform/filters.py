@@ -1,9 +1,11 @@
-"""Query parameters shared by the incident list, the observatory and their pages."""
+"""Query parameters shared by the JSON API's routes: days, bounded numbers, the incident list's
+and the observatory's filters."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
+from annotated_types import Ge, Le
 from fastapi import Depends, Query
 
 from trustbubble.services.incidents import incident_filter
@@ -11,10 +13,15 @@ from trustbubble.store.incidents import IncidentFilter
 
 _Many = Annotated[list[str], Query()]
 
+# A whole number the store can hold (SQL BIGINT): past it, a 400 rather than a fault of the driver.
+Int64 = Annotated[int, Ge(-(2**63)), Le(2**63 - 1)]
+# A day typed as YYYY-MM-DD, or empty; the document says `format: date` so clients know.
+Day = Annotated[str, Query(json_schema_extra={"format": "date"})]
+
 
 def _observatory(
-    since: str = "",
-    until: str = "",
+    since: Day = "",
+    until: Day = "",
     sector: _Many = [],  # noqa: B006 (FastAPI reads, never mutates)
     country: _Many = [],  # noqa: B006
     attack_type: _Many = [],  # noqa: B006
@@ -23,8 +30,8 @@ def _observatory(
 
 
 def _incidents(
-    since: str = "",
-    until: str = "",
+    since: Day = "",
+    until: Day = "",
     sector: _Many = [],  # noqa: B006
     country: _Many = [],  # noqa: B006
     attack_type: _Many = [],  # noqa: B006

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import CurrentUser, NodeDep, PlatformUser
-from trustbubble.api.platform.filters import IncidentListFilter, ObservatoryFilter
+from trustbubble.api.platform.filters import IncidentListFilter, Int64, ObservatoryFilter
 from trustbubble.api.platform.media import CSV, OR_CSV
 from trustbubble.services import feed, incidents, observatory
 from trustbubble.services.accounts import reader_for
@@ -48,7 +48,7 @@ async def list_incidents(
     where: IncidentListFilter,
     bubble: str = "",
     sort: str = "started",
-    offset: int = 0,
+    offset: Int64 = 0,
     limit: Annotated[int, Query(ge=1, le=incidents.MAX_DOWNLOAD)] = incidents.PAGE_SIZE,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Any:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import NodeDep, PlatformUser
+from trustbubble.api.platform.filters import Day, Int64
 from trustbubble.services import dashboard, feed
 from trustbubble.services.accounts import reader_for
 
@@ -33,10 +34,10 @@ async def get_feed(
     bubble_id: str,
     type: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI reads, never mutates)
     tlp: Annotated[list[str], Query()] = [],  # noqa: B006
-    since: str = "",
-    until: str = "",
+    since: Day = "",
+    until: Day = "",
     q: str = "",
-    before: int | None = None,
+    before: Int64 | None = None,
 ) -> feed.Feed:
     """The newest objects of a bubble that I may read, 50 a page; `before` pages back."""
     where = feed.feed_filter(type, tlp, since, until, q)
