@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from trustbubble.cli.common import JsonOption, database, err, errors, fail, out, report
 from trustbubble.settings import Settings
 from trustbubble.store.database import Database
+
+if TYPE_CHECKING:
+    from trustbubble.domain.federation import NodeKey
 
 db_app = typer.Typer(help="The node's database.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
@@ -19,17 +22,24 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 @db_app.command("upgrade")
 def db_upgrade(as_json: JsonOption = False) -> None:
     """Create or migrate the schema to the newest version (run after every upgrade)."""
-    from trustbubble.services import node, node_key
+    from trustbubble.services import node
 
     with database() as db, errors():
         node.upgrade(db)
         url = db.engine.url.render_as_string(hide_password=True)
-    try:
-        key = node_key.load(Settings())
-    except node_key.NodeKeyError as error:
-        fail(str(error))
+    key = _node_key()
     data = {"database": url, "status": "up to date", "node": key.node_id}
     report(as_json, data, lambda: out.print(f"{url}: up to date; node {key.node_id}"))
+
+
+def _node_key() -> NodeKey:
+    """The node's key, made the first time (docs/federation.md)."""
+    from trustbubble.services import node_key
+
+    try:
+        return node_key.load(Settings())
+    except node_key.NodeKeyError as error:
+        fail(str(error))
 
 
 def serve(
@@ -123,6 +133,7 @@ def demo(
 
     with database() as db, errors():
         node.upgrade(db)
+        _node_key()
         logins = demo_service.load(db, progress=lambda text: err.print(text))
     out.print("\n[bold]Demo logins[/] (demo only; never use these passwords elsewhere):")
     width = max(len(login.email) for login in logins)
