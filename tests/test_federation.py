@@ -243,3 +243,51 @@ def test_sync_status_shows_each_reader_their_bubbles_and_metrics_name_no_one(
         assert received[(north.key.node_id, bubble_id)] == link["received"]
         for secret in ("North-South health", "tbp_", "north.test", "North CERT"):
             assert secret not in scrape
+
+
+def test_what_the_home_relays_is_taken_though_a_third_node_has_not_mirrored_the_answer_yet(
+    db: Database, tmp_path: Path
+) -> None:
+    """Charlie last mirrored the bubble when Bravo CERT was only invited; Alpha, the home,
+    relays what Bravo CERT then wrote, its identity among them. Alpha's memberships decide:
+    Charlie takes them rather than refusing them for good. And an observer's identity, which
+    joining put in the bubble, reaches the home and the other members too."""
+    with federation(tmp_path) as world:
+        alpha, bravo, charlie = world.add("Alpha", db), world.add("Bravo"), world.add("Charlie")
+        alpha.add_org("Alpha CERT")
+        alpha.add_user("analyst@alpha.test", "Alpha CERT")
+        for node, org in ((bravo, "Bravo CERT"), (charlie, "Charlie CERT")):
+            node.add_org(org)
+            node.add_user(f"admin@{node.name.lower()}.test", org, UserRole.ADMIN)
+            node.add_user(f"analyst@{node.name.lower()}.test", org)
+        world.peer(alpha, bravo)
+        world.peer(alpha, charlie)
+        world.peer(bravo, charlie)
+        for node in world.nodes.values():
+            world.sync(node)  # each mirrors the organizations the others host
+        bubble_id = new_bubble(alpha, "Three CERTs", "Alpha CERT")
+        invite(alpha, "analyst@alpha.test", bubble_id, "Bravo CERT")
+        invite(alpha, "analyst@alpha.test", bubble_id, "Charlie CERT", BubbleRole.OBSERVER)
+        shared = bubbles.bubble_by_name(alpha.db, "Three CERTs")
+        peers.share(alpha.db, "operator", shared, "Bravo node")
+        peers.share(alpha.db, "operator", shared, "Charlie node")
+        world.sync(bravo)
+        world.sync(charlie)
+        bubbles.respond(charlie.db, charlie.users["admin@charlie.test"][0], bubble_id, True)
+        world.sync(charlie)  # its answer goes home; its mirror still has Bravo CERT invited
+        bubbles.respond(bravo.db, bravo.users["admin@bravo.test"][0], bubble_id, True)
+        green = indicator("Bravo green", TlpLevel.GREEN)
+        bravo.post("analyst@bravo.test", bubble_id, [green])
+        world.sync(bravo)  # the answer home, then its identity and the indicator
+        world.sync(alpha)  # Alpha pushes them on to Charlie, before Charlie mirrors again
+        world.settle()
+
+        names = {o.get("name") for o in charlie.read("analyst@charlie.test", bubble_id).values()}
+        assert {"Bravo CERT", "Bravo green"} <= names
+        for node in (alpha, bravo):
+            email = f"analyst@{node.name.lower()}.test"
+            assert "Charlie CERT" in {o.get("name") for o in node.read(email, bubble_id).values()}
+        for node in world.nodes.values():
+            with node.db.read() as conn:
+                refused = audit_log.select().where(audit_log.c.action == "federation.refused")
+                assert conn.execute(refused).all() == []

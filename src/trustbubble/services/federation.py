@@ -169,9 +169,10 @@ def receive(
     """Check and store a page of objects from the peer node `sender`, in one transaction.
 
     Each object must carry a provenance whose signature verifies with its origin's key; its
-    author must be an organization its origin hosts and a member of the bubble; what came
-    through a node other than its origin must be re-shareable; and this node must host some of
-    its audience. A refused object is listed with its reason and recorded in the audit log.
+    author must be an organization its origin hosts and a member of the bubble (as the home
+    node has it; an observer writes only its own identity); what came through a node other than
+    its origin must be re-shareable; and this node must host some of its audience. A refused
+    object is listed with its reason and recorded in the audit log.
     """
     if where.bubble is None:
         raise NotFound(f"no collection {where.id}")
@@ -271,6 +272,20 @@ class _Gate:
         here = access.peer_grant(ours, access.peer_standing(ours, roles), shared=True)
         return cls(key, sender, bubble, origins, authors, standing, here)
 
+    def _may_write(self, author: Organization, obj: dict[str, Any]) -> bool:
+        """Did the author stand in the bubble as one who writes into it?
+
+        The home node's memberships decide. What it sends, it took under them; ours are a mirror
+        refreshed when we sync, which may not have caught up yet, and a refusal would be for
+        good (the cursors move on). An observer writes one object: the identity that joining
+        put in the bubble (docs/access-policy.md).
+        """
+        if self.sender == self.bubble.home_node:
+            return True
+        standing = self.standing[author.id]
+        own_identity = obj.get("type") == "identity" and obj.get("id") == author.identity_id
+        return standing is Standing.MEMBER or (standing is Standing.OBSERVER and own_identity)
+
     def check(self, index: int, obj: Any) -> NewVersion | StatusDetail:
         """The object ready to store, or the refusal naming why it may not be."""
 
@@ -302,7 +317,7 @@ class _Gate:
         author = self.authors.get(provenance.author)
         if author is None or author.node_id != origin:
             return refuse(f"its author {provenance.author} is no organization {origin} hosts")
-        if self.standing[author.id] is not Standing.MEMBER:
+        if not self._may_write(author, obj):
             return refuse(f"its author {author.name} is not a member of the bubble")
         level = level_of(obj, self.bubble.default_tlp)
         if origin != self.sender and level not in access.RESHAREABLE:
