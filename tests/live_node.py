@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,8 @@ class LiveNode:
     bubble_id: str
     bubble_name: str
     other_bubble_id: str
+    # The `serve` process, for tests that stop or kill the node; `running_node` reaps it.
+    server: subprocess.Popen[bytes] | None = field(default=None, compare=False, repr=False)
 
     @property
     def discovery_url(self) -> str:
@@ -279,6 +281,7 @@ def running_node(
             bubble_id=cast.bubble_id,
             bubble_name=cast.bubble_name,
             other_bubble_id=cast.other_bubble_id,
+            server=process,
         )
     finally:
         stop_node(process)
