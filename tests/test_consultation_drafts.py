@@ -62,6 +62,21 @@ def test_every_block_but_headings_is_a_numbered_paragraph_in_its_section() -> No
     assert found[3].text.startswith("| partner | since |")
 
 
+def test_a_line_break_word_pastes_keeps_its_paragraph_whole() -> None:
+    """\u2028 and \x0b end a line for str.splitlines() only: "a\u2028b" was cut to "a", and
+    every paragraph after it lost or shifted."""
+    for inside in ("\u2028", "\x0b", "\x85"):
+        found = paragraphs(f"Hospitals{inside}report.\n\nThe CERT answers.")
+        assert [p.text for p in found] == [f"Hospitals{inside}report.", "The CERT answers."]
+    assert [p.text for p in paragraphs("One\r\ntwo\r\rThree")] == ["One\ntwo", "Three"]
+
+
+def test_a_paragraph_number_that_int_cannot_read_is_refused() -> None:
+    for number in ("²", "1" * 5000):  # digits to str.isdigit(); a ValueError of int()
+        with pytest.raises(Invalid, match=r"^paragraph: give the number"):
+            read_comment({"paragraph": number, "stance": "support", "text": "Yes."}, 3)
+
+
 def test_markup_from_users_is_shown_as_text() -> None:
     shown = render("Hello <script>alert(1)</script> [x](javascript:alert(1)) <b>bold</b>")
     assert "<script>" not in shown

@@ -6,7 +6,9 @@ names what is wrong. Pure: no clock but the one given, no database.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -78,9 +80,14 @@ def render(markdown: str) -> str:
     return html
 
 
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
 def paragraphs(markdown: str) -> list[Paragraph]:
     """Every top-level Markdown block but headings, numbered from 1 through the whole text."""
-    lines = markdown.splitlines()
+    # The lines markdown-it numbers: \r\n, \r and \n end a line, not the \u2028 or \x0b
+    # that str.splitlines() also splits on, which Word puts in pasted text.
+    lines = _NEWLINE.split(markdown)
     found: list[Paragraph] = []
     section = ""
     for token in _markdown().parse(markdown):
@@ -242,7 +249,9 @@ def read_comment(data: Mapping[str, Any], paragraph_count: int) -> CommentInput:
     """A comment's fields, each checked against the version it is on."""
     number = data.get("paragraph")
     if isinstance(number, str) and number.strip().isdigit():
-        number = int(number)
+        # "²" is a digit to isdigit() but not to int(), nor are 5,000 digits: refused below.
+        with suppress(ValueError):
+            number = int(number)
     if not isinstance(number, int) or isinstance(number, bool):
         raise Invalid("paragraph", "give the number of the paragraph you comment on")
     if not 1 <= number <= paragraph_count:
