@@ -94,6 +94,8 @@ def test_red_names_its_recipients_in_our_extension() -> None:
         ({"downtime_hours": "two days"}, "downtime_hours", "hours"),
         ({"actor_confidence": "101"}, "actor_confidence", "0 to 100"),
         ({"sources": "ftp://files.example/x"}, "sources", "http or https"),
+        ({"sources": "http://[::1/advisory"}, "sources", "http or https"),  # was a ValueError
+        ({"records_exposed": 2**64}, "records_exposed", "at most"),  # was a 500 as STIX
         ({"tlp": "purple"}, "tlp", "unknown TLP level"),
         ({"tlp": "red", "recipients": ["the ministry"]}, "recipients", "identity id"),
     ],

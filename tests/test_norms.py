@@ -216,12 +216,22 @@ def test_bad_input_is_refused_with_its_place_and_changes_nothing(
         ({"z": {"level": "initial"}}, "'z' is not a UN GGE norm letter (a to k)"),
         ({"g": {"level": "initial", "measures": [{"text": "x", "guidance": ["h.1"]}]}}, "h.1"),
         ({"g": {"level": "initial", "evidence": [{"url": "ftp://x"}]}}, "evidence[0].url"),
+        ({"g": {"level": "initial", "evidence": ["http://[::1"]}}, "evidence[0].url"),  # 500
     ):
         answer = client.put(
             f"{REPORTS}/{report_id}/entries", json=entries, headers=world.ministry.auth
         )
         assert answer.status_code == 400, answer.text
         assert field in answer.json()["description"], answer.text
+    # A cell past the csv module's limit was its csv.Error, a 500.
+    too_long = "norm,kind,text,reference\ng,level," + "x" * 131_073 + ",\n"
+    answer = client.put(
+        f"{REPORTS}/{report_id}/entries",
+        content=too_long,
+        headers={**world.ministry.auth, "Content-Type": "text/csv"},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["description"].startswith("line 2: cannot be read")
     after = client.get(f"{REPORTS}/{report_id}", headers=world.ministry.auth).json()
     assert after == before
     _submit(client, world.ministry, report_id, visibility="private")

@@ -358,6 +358,10 @@ def test_admins_manage_their_organizations_webhooks_over_json(
         analyst_auth = {"Authorization": f"Bearer {accounts.create_token(db, analyst)[1]}"}
         body = {"url": "https://cert.test/hook"}
         assert client.post("/api/v1/webhooks", json=body, headers=analyst_auth).status_code == 403
+        for url in ("ftp://cert.test/hook", "https://[::1/hook"):  # the second was a 500
+            bad = client.post("/api/v1/webhooks", json={"url": url}, headers=admin_auth)
+            assert bad.status_code == 400
+            assert bad.json()["description"] == f"url: {url!r} is not an http or https address"
 
         added = client.post("/api/v1/webhooks", json=body, headers=admin_auth)
         assert added.status_code == 201, added.text

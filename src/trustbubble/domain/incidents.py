@@ -10,11 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 
 from trustbubble.domain.choices import parse_choice
 from trustbubble.domain.errors import Invalid
-from trustbubble.domain.fields import text
+from trustbubble.domain.fields import http_url, text
 from trustbubble.domain.norms import read_letter
 from trustbubble.domain.timestamps import format_timestamp, parse_timestamp
 from trustbubble.domain.tlp import (
@@ -127,6 +126,11 @@ def _list(data: Mapping[str, Any], name: str) -> list[str]:
     return [v.strip() for v in value if v.strip()]
 
 
+# The largest whole number every JSON reader keeps exactly (RFC 7493): larger counts were
+# written into the STIX incident as numbers that orjson refuses (a 500) and peers would round.
+MOST = 2**53 - 1
+
+
 def _count(data: Mapping[str, Any], name: str) -> int:
     value = data.get(name)
     if value is None or value == "":
@@ -140,6 +144,8 @@ def _count(data: Mapping[str, Any], name: str) -> int:
             raise Invalid(name, f"{value!r} is not a whole number") from None
     if not isinstance(value, int) or value < 0:
         raise Invalid(name, "must be a whole number, 0 or more")
+    if value > MOST:
+        raise Invalid(name, f"must be at most {MOST:,}")
     return value
 
 
@@ -181,9 +187,7 @@ def _moment(data: Mapping[str, Any], name: str, required: bool) -> int | None:
 
 
 def _url(text: str) -> str:
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise Invalid("sources", f"{text!r} is not an http or https address")
+    http_url(text, "sources")
     return text
 
 

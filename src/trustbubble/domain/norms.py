@@ -16,11 +16,10 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from trustbubble.domain.choices import parse_choice
 from trustbubble.domain.errors import Invalid, NotFound
-from trustbubble.domain.fields import text
+from trustbubble.domain.fields import http_url, text
 from trustbubble.domain.tlp import TLP2_MARKING_IDS, TlpLevel
 
 NORM_LETTERS = "abcdefghijk"
@@ -259,9 +258,7 @@ def _evidence(value: Any, where: str) -> Evidence:
     if not isinstance(value, Mapping):
         raise Invalid(where, "must be an object with title and url")
     url = text(value, "url", 2000, required=True)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise Invalid(f"{where}.url", f"{url!r} is not an http or https address")
+    http_url(url, f"{where}.url")
     return Evidence(text(value, "title", 300) or url, url)
 
 
@@ -369,7 +366,11 @@ def entries_csv(entries: Sequence[Entry]) -> str:
 
 def read_csv(content: str) -> tuple[Entry, ...]:
     """Entries from the long CSV form; an error names the line."""
-    rows = list(csv.reader(io.StringIO(content)))
+    reader = csv.reader(io.StringIO(content))
+    try:
+        rows = list(reader)
+    except csv.Error as error:  # a cell past the csv module's limit of 128 KiB
+        raise Invalid(f"line {reader.line_num}", f"cannot be read ({error})") from None
     if not rows or tuple(c.strip().lower() for c in rows[0]) != CSV_HEADER:
         raise Invalid("line 1", f"the header must be {','.join(CSV_HEADER)}")
     found: dict[str, dict[str, Any]] = {}

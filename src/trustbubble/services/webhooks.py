@@ -10,12 +10,12 @@ import hashlib
 import hmac
 import uuid
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import Connection
 
 from trustbubble.domain.accounts import Organization, User, UserRole
 from trustbubble.domain.errors import Forbidden, Invalid, NotFound
+from trustbubble.domain.fields import http_url
 from trustbubble.domain.notifications import Webhook
 from trustbubble.services import audit
 from trustbubble.services.accounts import org_named
@@ -46,8 +46,8 @@ def _require_secret(secret_key: str | None) -> str:
 
 def _check_url(url: str) -> str:
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = http_url(url, "url")
+    if not parts.hostname:
         raise Invalid("url", f"{url!r} is not an http or https address")
     if parts.username or parts.password:
         raise Invalid("url", "put no credentials in the address: the node signs each call")
