@@ -8,7 +8,6 @@ Ed25519 signature over the object's canonical JSON (RFC 8785) without that exten
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import uuid
 from collections.abc import Mapping
@@ -45,7 +44,7 @@ def read_key(text: str, field: str = "key") -> Ed25519PublicKey:
         raise Invalid(field, f"a node key starts with {KEY_PREFIX!r}, as `node show` prints it")
     try:
         raw = base64.b64decode(value.removeprefix(KEY_PREFIX), validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, and text beyond ASCII (b64decode's ValueError)
         raise Invalid(field, "the key after 'ed25519:' is not base64") from None
     if len(raw) != 32:
         raise Invalid(field, f"an Ed25519 public key has 32 bytes, this one {len(raw)}")
@@ -197,7 +196,7 @@ def provenance_of(obj: Mapping[str, Any]) -> Provenance | None:
         raise Invalid(f"{where}.signature", "must be a base64 signature")
     try:
         raw = base64.b64decode(signature, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, and text beyond ASCII (b64decode's ValueError)
         raise Invalid(f"{where}.signature", "is not base64") from None
     return Provenance(origin, author, raw)
 
