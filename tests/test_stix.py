@@ -7,10 +7,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from trustbubble.domain.incidents import read_report, to_stix
 from trustbubble.domain.stix import (
     Problem,
     check_object,
@@ -19,6 +21,8 @@ from trustbubble.domain.stix import (
     object_version_us,
     parse_timestamp,
 )
+from trustbubble.domain.tlp import TlpLevel
+from trustbubble.services.objects import StatusDetail, prepare, version_label
 
 
 def _shared_dir() -> Path:
@@ -520,3 +524,103 @@ def test_check_object_never_raises(anything: Any, object_type: str, props: dict[
         for problem in check_object(obj, 5):
             assert problem.index == 5
             assert problem.message().startswith("object 5")
+
+
+# --- what an envelope's objects become: services/objects.prepare -------------------------------
+
+INCIDENT = to_stix(
+    read_report(
+        {
+            "title": "Ransomware",
+            "started": "2026-03-02T08:15",
+            "country": "FR",
+            "attack_type": "ransomware",
+            "patients_affected": 12,
+            "tlp": "red",
+            "recipients": [IDENTITY_ID],
+        }
+    ),
+    object_id="incident--8da24be1-eee7-408e-ade3-fc618dfe6ef9",
+    created="2026-03-02T08:15:00.000Z",
+    modified="2026-03-02T08:15:00.000Z",
+    author=IDENTITY_ID,
+)
+VALID = [
+    indicator(),
+    INCIDENT,
+    sdo("malware", name="LockBit", is_family=True),
+    sdo("relationship", relationship_type="uses", source_ref=INDICATOR_ID, target_ref=MALWARE_ID),
+    {
+        "type": "ipv4-addr",
+        "spec_version": "2.1",
+        "id": f"ipv4-addr--{SCO_UUID}",
+        "value": "10.0.0.1",
+    },
+    {
+        "type": "file",
+        "spec_version": "2.1",
+        "id": f"file--{SCO_UUID}",
+        "hashes": {"SHA-256": "a" * 64},
+        "name": "payload.exe",
+    },
+]
+# Values with a history of breaking readers: the edges of timestamps and integers (past 64 bits
+# orjson reads a float, as the node does), refs and markings of every shape.
+EDGES = st.sampled_from(
+    [
+        "9999-12-31T23:59:60Z",
+        "0001-01-01T00:00:00Z",
+        "2016-02-30T00:00:00Z",
+        2**63,
+        2**64 + 1,
+        -(2**63) - 1,
+        TLP_RED,
+        [TLP_RED, TLP_RED],
+        {"marking_ref": TLP_RED, "selectors": ["name"]},
+        "[ipv4-addr:value = '10.0.0.1'] AND [file:hashes.'SHA-256' = 'x']",
+    ]
+)
+VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+    | EDGES,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(STIX_KEYS | st.text(), inner),
+    max_leaves=8,
+)
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> Any:
+    """A valid object with one to three values changed, maybe deep inside it."""
+    obj = json.loads(json.dumps(draw(st.sampled_from(VALID))))
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        place = obj
+        while True:
+            key = draw(st.sampled_from(sorted(place)) | STIX_KEYS | st.text(max_size=8))
+            inner = place.get(key)
+            if isinstance(inner, dict) and inner and draw(st.booleans()):
+                place = inner
+                continue
+            if draw(st.integers(min_value=0, max_value=5)) == 0:
+                place.pop(key, None)
+            else:
+                place[key] = draw(VALUES)
+            break
+    return orjson.loads(json.dumps(obj))  # as the node reads a body
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated(), st.sampled_from(list(TlpLevel)))
+def test_prepare_stores_or_refuses_any_object_and_never_raises(
+    obj: Any, default_tlp: TlpLevel
+) -> None:
+    """What POST .../objects/ does with each object: stored as it came, or a failure naming it."""
+    prepared = prepare(obj, 3, default_tlp)
+    if isinstance(prepared, StatusDetail):
+        assert (prepared.message or "").startswith("object 3")
+    else:
+        assert orjson.loads(prepared.body) == orjson.loads(orjson.dumps(obj))
+        assert version_label(prepared.version or 0)
