@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -142,6 +144,65 @@ def test_a_fuzzed_scenario_file_gets_a_clear_error_never_a_crash(data: st.DataOb
         problems = error.problems
         assert problems, "an invalid scenario names at least one problem"
     assert all(p.line >= 0 and p.message for p in problems)
+
+
+# What a person editing a scenario might put anywhere: other kinds, empty ones, edge numbers,
+# ids that exist elsewhere in the file, text far from ASCII.
+SCENARIO_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12)
+    | st.sampled_from(["north", "south", "first-hour", "wait", "a", "h", "M", "0", "", "60"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=6,
+)
+
+
+@st.composite
+def _edited(draw: st.DrawFn) -> Any:
+    """A shipped scenario's data with one to three values changed, removed or added, anywhere."""
+    path = draw(st.sampled_from(sorted(SHIPPED.glob("*.yaml"))))
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        place = data
+        while True:
+            keys: list[Any] = sorted(place) if isinstance(place, dict) else list(range(len(place)))
+            if not keys:
+                break
+            key = draw(st.sampled_from(keys))
+            inner = place[key]
+            if isinstance(inner, dict | list) and inner and draw(st.integers(0, 3)) > 0:
+                place = inner
+                continue
+            if isinstance(place, list) and draw(st.integers(0, 4)) == 0:
+                place.insert(key, place[draw(st.sampled_from(keys))])  # a repeat
+            elif isinstance(place, dict) and draw(st.integers(0, 4)) == 0:
+                del place[key]
+            else:
+                place[key] = draw(SCENARIO_VALUES)
+            break
+    return data
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_edited())
+def test_an_edited_scenario_is_refused_by_its_problems_or_plays_to_its_end(data: Any) -> None:
+    """Structure where the text fuzzing above mostly meets YAML errors: a file the reader accepts
+    must be one the engine plays, start to end, with nothing but typed errors."""
+    try:
+        scenario = read_scenario(yaml.safe_dump(data, allow_unicode=True), "edited.yaml")
+    except InvalidScenario as error:
+        refused = error
+    else:
+        log = [Entry(Step.START), Entry(Step.ADVANCE, minutes=scenario.end_minutes + 1)]
+        state = replay(scenario, log)
+        assert state.ended
+        scores(scenario, state)
+        return
+    assert refused.problems
+    assert all(p.line >= 0 and p.message for p in refused.problems)
 
 
 def _start() -> tuple[Scenario, list[Entry]]:
