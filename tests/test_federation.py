@@ -22,7 +22,7 @@ from trustbubble.domain.accounts import Organization, UserRole
 from trustbubble.domain.bubbles import BubbleRole
 from trustbubble.domain.federation import PROVENANCE_EXTENSION_ID
 from trustbubble.domain.tlp import TlpLevel
-from trustbubble.services import audit, bubbles, peers
+from trustbubble.services import audit, bubbles, peers, sync
 from trustbubble.store.accounts import all_orgs
 from trustbubble.store.database import Database
 from trustbubble.store.objects import count
@@ -191,6 +191,13 @@ def test_an_altered_or_unsigned_object_is_refused_and_logged(db: Database, tmp_p
         assert audit.verify(north.db).ok
 
 
+def _settle_through_holds(world: Federation, nodes: list[Node] | None = None) -> None:
+    """Sync the nodes (every node, three times); the only error allowed is a refusal for now."""
+    for node in nodes or list(world.nodes.values()) * 3:
+        for outcome in sync.run(node.db, node.key, world.connect, force=True):
+            assert outcome.error is None or "refused for now" in outcome.error, outcome
+
+
 def _credential_of(caller: Node, callee: Node) -> str:
     """The credential `callee` issued `caller`, as `caller` keeps it (sealed)."""
     token = peers.unseal(caller.key, peers.find(caller.db, callee.key.node_id))
@@ -291,3 +298,55 @@ def test_what_the_home_relays_is_taken_though_a_third_node_has_not_mirrored_the_
             with node.db.read() as conn:
                 refused = audit_log.select().where(audit_log.c.action == "federation.refused")
                 assert conn.execute(refused).all() == []
+
+
+def test_members_on_two_spokes_share_amber_directly_even_when_a_mirror_lags(
+    db: Database, tmp_path: Path
+) -> None:
+    """A bubble homed on Hub with members on East and West: AMBER from East reaches West
+    straight from East (the hub may not pass it on). When West's mirror lags (a new member
+    organization on East it has not seen yet), West refuses for now and East sends again."""
+    with federation(tmp_path) as world:
+        hub, east, west = world.add("Hub", db), world.add("East"), world.add("West")
+        for node, org in ((hub, "Hub CERT"), (east, "East CERT"), (west, "West CERT")):
+            node.add_org(org)
+            node.add_user(f"analyst@{node.name.lower()}.test", org)
+            node.add_user(f"admin@{node.name.lower()}.test", org, UserRole.ADMIN)
+        world.peer(hub, east)
+        world.peer(hub, west)
+        world.peer(east, west)
+        world.settle(1)  # everyone mirrors everyone's organizations
+        bubble_id = new_bubble(hub, "Three shores", "Hub CERT")
+        bubble = bubbles.bubble_by_name(hub.db, "Three shores")
+        for node, org in ((west, "West CERT"), (east, "East CERT")):
+            invite(hub, "analyst@hub.test", bubble_id, org)
+            peers.share(hub.db, "operator", bubble, f"{node.name} node")
+            world.sync(node)
+            bubbles.respond(
+                node.db, node.users[f"admin@{node.name.lower()}.test"][0], bubble_id, True
+            )
+        _settle_through_holds(world)
+        amber = indicator("Eastern loader", TlpLevel.AMBER)
+        east.post("analyst@east.test", bubble_id, [amber])
+        _settle_through_holds(world)
+        assert amber["id"] in west.read("analyst@west.test", bubble_id)
+
+        # A new organization on East joins; West has not mirrored it when its AMBER comes.
+        east.add_org("East Lab", "academia", "NL")
+        east.add_user("lab@east.test", "East Lab")
+        east.add_user("lab-admin@east.test", "East Lab", UserRole.ADMIN)
+        _settle_through_holds(world, [hub])
+        invite(hub, "analyst@hub.test", bubble_id, "East Lab")
+        _settle_through_holds(world, [east])
+        bubbles.respond(east.db, east.users["lab-admin@east.test"][0], bubble_id, True)
+        _settle_through_holds(world, [east, hub])  # the answer goes home
+        finding = indicator("Lab finding", TlpLevel.AMBER)
+        east.post("lab@east.test", bubble_id, [finding])
+        outcomes = sync.run(east.db, east.key, world.connect, force=True)
+        held = [o for o in outcomes if o.error and "refused for now" in o.error]
+        assert held, outcomes
+        assert finding["id"] not in west.read("analyst@west.test", bubble_id)
+
+        _settle_through_holds(world)
+        assert finding["id"] in west.read("analyst@west.test", bubble_id)
+        assert finding["id"] in hub.read("analyst@hub.test", bubble_id)

@@ -155,6 +155,9 @@ class Cursor:
     peer_id: str
     column: str  # pull_cursor or deletions_cursor
     value: int | None
+    # Keep the cursor where it was when an object is refused for now (`StatusDetail.retry`),
+    # so that the page is read again once our mirror has caught up.
+    hold: bool = False
 
 
 def receive(
@@ -204,7 +207,8 @@ def receive(
         status.duplicate_count = len(outcome.duplicates)
         status.successes_json = ("[" + ",".join(successes[i] for i in stored) + "]").encode()
         save_status(conn, status)
-        if cursor is not None and cursor.value is not None:
+        held = any(detail.retry for detail in status.failures)
+        if cursor is not None and cursor.value is not None and not (held and cursor.hold):
             store.advance(conn, cursor.bubble_id, cursor.peer_id, cursor.column, cursor.value)
         store.count_moved(
             conn, where.id, sender, "received", len(outcome.stored), len(status.failures)
@@ -295,6 +299,9 @@ class _Gate:
             version = _label(obj) if isinstance(obj, dict) else ""
             return StatusDetail(name, version, f"object {index} ({name}): {reason}")
 
+        def held(reason: str) -> StatusDetail:
+            return replace(refuse(reason + " (as this node knows; send it again)"), retry=True)
+
         if not isinstance(obj, dict):
             return refuse("not a JSON object")
         try:
@@ -315,10 +322,12 @@ class _Gate:
         if not good:
             return refuse(f"the signature of {origin} does not verify: it was altered or forged")
         author = self.authors.get(provenance.author)
+        # Both refusals below may only mean that our mirror of the origin's organizations or
+        # of the home's memberships lags: the sender keeps the object and sends it again.
         if author is None or author.node_id != origin:
-            return refuse(f"its author {provenance.author} is no organization {origin} hosts")
+            return held(f"its author {provenance.author} is no organization {origin} hosts")
         if not self._may_write(author, obj):
-            return refuse(f"its author {author.name} is not a member of the bubble")
+            return held(f"its author {author.name} is not a member of the bubble")
         level = level_of(obj, self.bubble.default_tlp)
         if origin != self.sender and level not in access.RESHAREABLE:
             return refuse(

@@ -53,11 +53,16 @@ class StatusDetail:
     id: str
     version: str
     message: str | None = None
+    # Refused for now by a peer node whose mirror has not caught up (docs/federation.md): the
+    # sender sends it again. Written as our own `x_trustbubble_retry` in the TAXII status.
+    retry: bool = False
 
-    def to_json(self) -> dict[str, str]:
-        out = {"id": self.id, "version": self.version}
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "version": self.version}
         if self.message:
             out["message"] = self.message
+        if self.retry:
+            out["x_trustbubble_retry"] = True
         return out
 
 

@@ -40,6 +40,7 @@ TAXII = "application/taxii+json;version=2.1"
 PAGE = 1000
 EVERY_VERSION = ObjectQuery(versions=VersionFilter(all=True))
 FIRST_RETRY = timedelta(seconds=1)
+HOLD_ATTEMPTS = 5  # syncs in a row a page refused for now is read again before the refusal stands
 LAST_RETRY = timedelta(minutes=5)
 
 # Opens an HTTP client for a peer's base address (tests hand in in-process clients).
@@ -52,6 +53,10 @@ def connect(url: str) -> httpx2.Client:
 
 class SyncError(Exception):
     """A peer did not answer as a TAXII peer should: the link's status records it."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(slots=True)
@@ -97,7 +102,8 @@ class Session:
                 detail = response.text[:200]
             raise SyncError(
                 f"{self.peer.name} answered {response.status_code} to "
-                f"{response.request.method} {response.request.url.path}: {detail}"
+                f"{response.request.method} {response.request.url.path}: {detail}",
+                response.status_code,
             )
         return response
 
@@ -259,6 +265,12 @@ def _mirror_bubble(conn: Connection, peer: Peer, item: dict[str, Any]) -> list[d
                 local.responded if local else None,
             ),
         )
+        # Members hosted on a third node we peer with: sync with it directly too, so what is
+        # not re-shareable (AMBER, RED) reaches it from its origin, not through the home.
+        org = org_by_id(conn, org_id)
+        third = org.node_id if org is not None else None
+        if third is not None and third != peer.id and state is MembershipState.ACTIVE:
+            store.share(conn, bubble.id, third, datetime.now(UTC))
     return answers
 
 
@@ -299,7 +311,18 @@ def sync_link(session: Session, link: Link) -> Outcome:
             )
         link = replace(link, pull_cursor=None, push_cursor=None)
     try:
-        _pull(session, link, where, outcome)
+        try:
+            _pull(session, link, where, outcome)
+        except SyncError as error:
+            if (
+                error.status != 404
+                or where.bubble is None
+                or where.bubble.home_node == session.peer.id
+            ):
+                raise
+            # A member's node that has not mirrored the bubble from its home yet.
+            outcome.details.append(f"waiting: {session.peer.name} does not share it yet")
+            return outcome
         _push(session, link, where, outcome)
         _pull_deletions(session, link, where, outcome)
     except (SyncError, httpx2.HTTPError, Invalid, NotFound, ValueError) as error:
@@ -351,8 +374,19 @@ def _where(session: Session, bubble_id: str) -> CollectionAccess:
         return bubbles.collection_access(conn, scope.as_reader(), bubble_id)
 
 
+def _held_back(hold: bool, count: int, where: str) -> None:
+    """Objects refused for now stop the link before its cursor passes them: the next sync
+    mirrors again first, then reads them again. After HOLD_ATTEMPTS the refusal stands."""
+    if hold and count:
+        raise SyncError(
+            f"{count} object(s) refused for now: {where} does not yet know their author as a "
+            "member of the bubble; they are sent again after the next mirror"
+        )
+
+
 def _pull(session: Session, link: Link, where: CollectionAccess, outcome: Outcome) -> None:
     cursor = link.pull_cursor
+    hold = link.failures < HOLD_ATTEMPTS
     while True:
         params: dict[str, Any] = {"match[version]": "all", "limit": PAGE}
         if cursor is not None:
@@ -373,13 +407,14 @@ def _pull(session: Session, link: Link, where: CollectionAccess, outcome: Outcom
             session.actor,
             where,
             items,
-            federation.Cursor(link.bubble_id, link.peer_id, "pull_cursor", cursor),
+            federation.Cursor(link.bubble_id, link.peer_id, "pull_cursor", cursor, hold),
         )
         outcome.received += status.success_count - status.duplicate_count
         outcome.refused += len(status.failures)
         outcome.details.extend(d.message or d.id for d in status.failures)
         with session.db.write() as conn:
             store.update_link(conn, link.bubble_id, link.peer_id, newest_moved=cursor)
+        _held_back(hold, sum(d.retry for d in status.failures), "this node")
         if not envelope.get("more"):
             return
 
@@ -387,6 +422,7 @@ def _pull(session: Session, link: Link, where: CollectionAccess, outcome: Outcom
 def _push(session: Session, link: Link, where: CollectionAccess, outcome: Outcome) -> None:
     """Send the peer what it may receive of ours and hasn't had: from our push cursor on."""
     cursor = link.push_cursor
+    hold = link.failures < HOLD_ATTEMPTS
     while True:
         page = federation.outgoing_page(
             session.db, session.key, session.actor, where, EVERY_VERSION, cursor, PAGE
@@ -402,8 +438,10 @@ def _push(session: Session, link: Link, where: CollectionAccess, outcome: Outcom
         outcome.refused += refused
         for failure in status.get("failures") or []:
             outcome.details.append(str(failure.get("message") or failure.get("id")))
+        retry = sum(bool(f.get("x_trustbubble_retry")) for f in status.get("failures") or [])
         with session.db.write() as conn:
-            store.advance(conn, link.bubble_id, link.peer_id, "push_cursor", cursor)
+            if not (hold and retry):
+                store.advance(conn, link.bubble_id, link.peer_id, "push_cursor", cursor)
             store.count_moved(conn, link.bubble_id, link.peer_id, "sent", sent, 0)
             if refused:
                 audit.record(
@@ -414,6 +452,7 @@ def _push(session: Session, link: Link, where: CollectionAccess, outcome: Outcom
                     peer=link.peer_id,
                     failures=status.get("failures"),
                 )
+        _held_back(hold, retry, session.peer.name)
         if not page.more:
             return
 
