@@ -49,6 +49,16 @@ def test_a_405_lists_every_method_of_the_path(client: TestClient, member: Member
     assert answer.json()["http_status"] == "405"
 
 
+def test_a_405_lists_the_methods_of_the_documented_resource(
+    client: TestClient, member: Member
+) -> None:
+    """GET .../checks/{check_id} takes "schedule" as an id, yet the schedule is its own resource."""
+    schedule = f"/api/v1/bubbles/{member.bubble_id}/checks/schedule"
+    answer = client.options(schedule, headers=member.headers)
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "PUT"
+
+
 def test_a_peer_resource_answers_a_person_in_json(client: TestClient, member: Member) -> None:
     answer = client.get("/federation/v1/organizations", headers=member.headers)
     assert answer.status_code == 401

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
-from starlette.routing import Match, Mount
+from starlette.routing import Match, Mount, Route
 
 from trustbubble.api.taxii.media import NotAcceptable, TaxiiResponse, UnsupportedMediaType
 from trustbubble.domain.errors import (
@@ -62,8 +62,16 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _allowed(request: Request) -> str:
-    """The methods this path answers: a 405 must list them (RFC 9110 section 15.5.6), and
-    Starlette's own Allow names only those of the first route found, one route per method here."""
+    """The methods of the resource: a 405 must list them (RFC 9110 section 15.5.6), and
+    Starlette's own Allow names only those of the route it tried first, one route per method
+    here. A resource of the OpenAPI document has the methods listed there (.../checks/schedule
+    is not the check "schedule", though GET .../checks/{check_id} would take it); a page has
+    those of every route its path matches."""
+    route = request.scope.get("route")
+    template = route.path if isinstance(route, Route) else None
+    documented = request.app.openapi()["paths"].get(template) if template else None
+    if documented:
+        return ", ".join(method for method in _METHODS if method.lower() in documented)
     routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
     return ", ".join(
         method
