@@ -72,3 +72,20 @@ def test_the_index_follows_stored_versions(
     gone = client.delete(f"{member.objects_url}{indicator['id']}/", headers=member.headers)
     assert gone.status_code == 200
     assert _count(db) == 0
+
+
+def test_a_value_holding_nul_is_stored_as_it_came_but_not_indexed(
+    db: Database, client: TestClient, member: Member
+) -> None:
+    """PostgreSQL cannot hold NUL in text: such an SCO was a 500 on it, the whole envelope lost."""
+    sco = {
+        "type": "domain-name",
+        "spec_version": "2.1",
+        "id": "domain-name--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "value": "c2\u0000.example",
+    }
+    answer = client.post(member.objects_url, json={"objects": [sco]}, headers=member.post_headers)
+    assert answer.json()["success_count"] == 1
+    assert _count(db) == 0
+    stored = client.get(f"{member.objects_url}{sco['id']}/", headers=member.headers).json()
+    assert stored["objects"] == [sco]

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from trustbubble import __version__
 from trustbubble.api import errors, federation, metrics, redact
 from trustbubble.api.background import Background, WakeAfterWrites
+from trustbubble.api.deps import RefuseNul
 from trustbubble.api.live import Hub
 from trustbubble.api.node import Node
 from trustbubble.api.platform import (
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # the OpenAPI document itself, at /openapi.json.
         docs_url=None,
         redoc_url=None,
+        dependencies=[RefuseNul],
     )
     errors.install(app, page_error)
     app.add_middleware(SecurityHeaders)

@@ -6,12 +6,13 @@ import base64
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 
 from trustbubble.api.node import Node
 from trustbubble.api.taxii.media import check_accept
 from trustbubble.domain.access import PeerScope, Reader
 from trustbubble.domain.accounts import User
-from trustbubble.domain.errors import Unauthenticated
+from trustbubble.domain.errors import Invalid, Unauthenticated
 from trustbubble.services import accounts, federation, sessions
 
 # The browser session's cookie, set by the web UI's sign-in.
@@ -122,3 +123,49 @@ PlatformUser = Annotated[User, Depends(platform_user)]
 Caller = Annotated[tuple[Reader, str], Depends(optional_reader)]
 
 TaxiiAccept = Depends(check_accept)
+
+
+def _nul_in(value: object, where: str) -> str | None:
+    """Where in a parsed JSON body a text holds NUL, if anywhere."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = dict(enumerate(value)).items()
+    else:
+        return None
+    for key, item in items:
+        if "\x00" in str(key):
+            return where
+        found = _nul_in(item, f"{where}.{key}")
+        if found:
+            return found
+    return None
+
+
+async def refuse_nul(request: Request) -> None:
+    """NUL (U+0000) is in nothing a person types, and PostgreSQL can neither store nor compare
+    text holding it: a 400 naming where, on every route and every store alike. Bodies are looked
+    at once the route has read them (JSON, forms); TAXII's envelope is streamed and not here."""
+    if "\x00" in request.url.path:
+        raise Invalid("path", NUL)
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise Invalid(f"query.{name}", NUL)
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or route.body_field is None:
+        return
+    media = request.headers.get("content-type", "")
+    if media.startswith("application/json"):
+        where = _nul_in(await request.json(), "body")
+        if where:
+            raise Invalid(where, NUL)
+    elif media.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        for field, given in (await request.form()).multi_items():
+            if isinstance(given, str) and ("\x00" in field or "\x00" in given):
+                raise Invalid(field, NUL)
+
+
+NUL = "holds a NUL character (U+0000)"
+RefuseNul = Depends(refuse_nul)

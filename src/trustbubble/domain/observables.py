@@ -67,13 +67,18 @@ def _from_sco(obj: Mapping[str, Any]) -> set[tuple[str, str]]:
 
 
 def observables_of(obj: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
-    """Every (kind, value) an object holds: from its STIX pattern, or as an SCO."""
+    """Every (kind, value) an object holds: from its STIX pattern, or as an SCO.
+
+    A value holding NUL (U+0000) is no address or hash anyone looks for, and PostgreSQL cannot
+    store it as text: the object is kept as it came, that value is not indexed."""
+    found = set()
     if obj.get("type") == "indicator":
         pattern = obj.get("pattern")
         if obj.get("pattern_type") == "stix" and isinstance(pattern, str):
-            return frozenset(from_pattern(pattern))
-        return frozenset()
-    return frozenset(_from_sco(obj))
+            found = from_pattern(pattern)
+    else:
+        found = _from_sco(obj)
+    return frozenset((kind, value) for kind, value in found if "\x00" not in value)
 
 
 def query_values(text: str) -> list[str]:
