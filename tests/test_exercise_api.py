@@ -90,6 +90,10 @@ def test_a_session_over_the_api(client: TestClient, db: Database) -> None:
     assert [m["text"] for m in client.get(f"{url}/chat", headers=player).json()] == [
         "We ask Eastvale."
     ]
+    # Past SQL INTEGER, the message number was a 500 on PostgreSQL.
+    beyond = client.get(f"{url}/chat", params={"after": 2**31}, headers=player)
+    assert beyond.status_code == 400
+    assert "after" in beyond.json()["description"]
     ended = client.post(f"{url}/steps", json={"step": "end"}, headers=trainer).json()
     assert ended["ended"]
     assert ended["end_reason"] == "ended by the facilitator"

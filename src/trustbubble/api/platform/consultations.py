@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import CurrentUser, NodeDep, PlatformUser
+from trustbubble.api.platform.filters import RowNumber
 from trustbubble.domain.consultations import (
     Change,
     ChangeKind,
@@ -293,7 +294,7 @@ async def post_comment(
 
 @router.post("/consultations/{consultation_id}/comments/{comment_id}/replies", status_code=201)
 async def post_reply(
-    node: NodeDep, user: CurrentUser, consultation_id: str, comment_id: int, body: Reply
+    node: NodeDep, user: CurrentUser, consultation_id: str, comment_id: RowNumber, body: Reply
 ) -> dict[str, int]:
     """A reply to a comment, while the consultation is open."""
     made = await run_in_threadpool(
@@ -304,7 +305,7 @@ async def post_reply(
 
 @router.put("/consultations/{consultation_id}/comments/{comment_id}/verdict", status_code=204)
 async def put_verdict(
-    node: NodeDep, user: CurrentUser, consultation_id: str, comment_id: int, body: VerdictIn
+    node: NodeDep, user: CurrentUser, consultation_id: str, comment_id: RowNumber, body: VerdictIn
 ) -> None:
     """The drafter's answer to a comment; a new answer replaces the one before."""
     await run_in_threadpool(
@@ -320,7 +321,7 @@ async def put_verdict(
 
 @router.put("/consultations/{consultation_id}/comments/{comment_id}/hidden", status_code=204)
 async def hide_comment(
-    node: NodeDep, user: CurrentUser, consultation_id: str, comment_id: int, body: Reason
+    node: NodeDep, user: CurrentUser, consultation_id: str, comment_id: RowNumber, body: Reason
 ) -> None:
     """Hide a comment, with a reason shown to all (the drafter only)."""
     await run_in_threadpool(
@@ -330,7 +331,7 @@ async def hide_comment(
 
 @router.delete("/consultations/{consultation_id}/comments/{comment_id}/hidden", status_code=204)
 async def show_comment(
-    node: NodeDep, user: CurrentUser, consultation_id: str, comment_id: int
+    node: NodeDep, user: CurrentUser, consultation_id: str, comment_id: RowNumber
 ) -> None:
     """Show a hidden comment again (the drafter only)."""
     await run_in_threadpool(consultations.hide, node.db, user, consultation_id, comment_id, None)

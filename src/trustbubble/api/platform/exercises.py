@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from trustbubble.api.deps import CurrentUser, NodeDep, OptionalPlatformUser
-from trustbubble.api.platform.filters import Int64
+from trustbubble.api.platform.filters import RowNumber
 from trustbubble.api.platform.media import EVENT_STREAM
 from trustbubble.domain.accounts import User
 from trustbubble.domain.choices import parse_choice
@@ -240,7 +240,7 @@ async def read_chat(
     node: NodeDep,
     user: OptionalPlatformUser,
     session_id: str,
-    after: Int64 = 0,
+    after: RowNumber = 0,
     guest: GuestToken = "",
 ) -> list[dict[str, Any]]:
     """My team's chat after a message id (the facilitator reads every team's)."""

@@ -15,6 +15,8 @@ _Many = Annotated[list[str], Query()]
 
 # A whole number the store can hold (SQL BIGINT): past it, a 400 rather than a fault of the driver.
 Int64 = Annotated[int, Ge(-(2**63)), Le(2**63 - 1)]
+# The number of a row the store counts itself (SQL INTEGER: chat messages, comments).
+RowNumber = Annotated[int, Ge(0), Le(2**31 - 1)]
 # A day typed as YYYY-MM-DD, or empty; the document says `format: date` so clients know.
 Day = Annotated[str, Query(json_schema_extra={"format": "date"})]
 
