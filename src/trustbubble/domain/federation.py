@@ -8,6 +8,7 @@ Ed25519 signature over the object's canonical JSON (RFC 8785) without that exten
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import uuid
 from collections.abc import Iterable, Mapping
@@ -16,9 +17,10 @@ from typing import Any
 
 import orjson
 import rfc8785
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
 
 from trustbubble.domain.errors import Invalid
 
@@ -103,6 +105,15 @@ class NodeKey:
 
     def __init__(self, private: Ed25519PrivateKey) -> None:
         self._private = private
+        # Signing by libsodium: the same signatures (Ed25519 is deterministic), in half the
+        # time of OpenSSL's here (docs/benchmarks.md, Federation sync).
+        self._signer = SigningKey(
+            private.private_bytes(
+                serialization.Encoding.Raw,
+                serialization.PrivateFormat.Raw,
+                serialization.NoEncryption(),
+            )
+        )
         self.public = private.public_key()
         self.node_id = node_id_of(self.public)
         self.public_text = key_text(self.public)
@@ -138,12 +149,12 @@ class NodeKey:
         return hashlib.sha256(b"trustbubble/" + purpose.encode() + b"\0" + raw).digest()
 
     def sign(self, data: bytes) -> bytes:
-        return self._private.sign(data)
+        return self._signer.sign(data).signature
 
     def sign_object(self, obj: Mapping[str, Any], author: str) -> dict[str, Any]:
         """The object with our provenance extension: this node's signature over the rest."""
         bare = without_provenance(obj)
-        signature = self._private.sign(canonical(bare))
+        signature = self.sign(canonical(bare))
         return with_provenance(bare, Provenance(self.node_id, author, signature))
 
 
@@ -249,11 +260,17 @@ def provenance_of(obj: Mapping[str, Any]) -> Provenance | None:
 
 
 def verify(public_key: Ed25519PublicKey, data: bytes, signature: bytes) -> bool:
+    """Ed25519 verification by libsodium (twice as fast as OpenSSL's here)."""
     try:
-        public_key.verify(signature, data)
-    except InvalidSignature:
+        _verifier(public_key.public_bytes_raw()).verify(data, signature)
+    except (BadSignatureError, ValueError):  # ValueError: not 64 bytes
         return False
     return True
+
+
+@functools.lru_cache(maxsize=256)
+def _verifier(raw: bytes) -> VerifyKey:
+    return VerifyKey(raw)
 
 
 def verify_object(public_key: Ed25519PublicKey, obj: Mapping[str, Any], signature: bytes) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -28,11 +29,13 @@ from trustbubble.domain.bubbles import Bubble, MembershipState
 from trustbubble.domain.errors import Invalid, NotFound, Unauthenticated
 from trustbubble.domain.federation import (
     NodeKey,
+    canonical,
     deletion_statement,
     provenance_of,
     read_key,
     verify,
     verify_object,
+    without_provenance,
 )
 from trustbubble.domain.tlp import TlpLevel, level_of, red_recipients
 from trustbubble.services import audit, secrets
@@ -129,15 +132,11 @@ def outgoing_page(
                 row.body if row.origin_node else _signed(key, row.body, authors[row.author_org_id])
             )
         items.append(StoredVersion(row.added, row.id, row.version, body))
-    sensitive = [row.id for row in rows if _tlp_of(row.body) >= TlpLevel.AMBER_STRICT]
+    sensitive = [row.id for row in rows if row.tlp >= TlpLevel.AMBER_STRICT]
     if sensitive:
         with db.write() as conn:
             audit.record(conn, actor, "objects.sent", where.id, ids=sorted(set(sensitive)))
     return Page(items, more)
-
-
-def _tlp_of(body: bytes) -> TlpLevel:
-    return level_of(orjson.loads(body), TlpLevel.AMBER)
 
 
 def _signed(key: NodeKey, body: bytes, author: str) -> bytes:
@@ -184,8 +183,9 @@ def receive(
     status = Status(str(uuid.uuid4()), where.id, sender.removeprefix("node--"), datetime.now(UTC))
     ready: list[NewVersion] = []
     successes: dict[int, str] = {}
+    verdicts = gate.verify_all(objects)
     for index, obj in enumerate(objects):
-        checked = gate.check(index, obj)
+        checked = gate.check(index, obj, verdicts.get(index))
         if isinstance(checked, StatusDetail):
             status.failures.append(checked)
             continue
@@ -290,8 +290,32 @@ class _Gate:
         own_identity = obj.get("type") == "identity" and obj.get("id") == author.identity_id
         return standing is Standing.MEMBER or (standing is Standing.OBSERVER and own_identity)
 
-    def check(self, index: int, obj: Any) -> NewVersion | StatusDetail:
-        """The object ready to store, or the refusal naming why it may not be."""
+    def verify_all(self, objects: Sequence[Any]) -> dict[int, bool]:
+        """Each signature that can be checked, checked in two threads at once (libsodium
+        lets go of the interpreter while it works): index -> verifies."""
+        work: list[tuple[int, Ed25519PublicKey, bytes, bytes]] = []
+        for index, obj in enumerate(objects):
+            try:
+                provenance = provenance_of(obj) if isinstance(obj, dict) else None
+                if provenance is None or provenance.origin_node not in self.origins:
+                    continue
+                data = canonical(without_provenance(obj))
+            except (Invalid, rfc8785.CanonicalizationError):
+                continue  # check() names the problem
+            work.append((index, self.origins[provenance.origin_node], data, provenance.signature))
+
+        def run(part: list[tuple[int, Ed25519PublicKey, bytes, bytes]]) -> dict[int, bool]:
+            return {index: verify(key, data, signature) for index, key, data, signature in part}
+
+        if len(work) < 64:
+            return run(work)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="trustbubble-verify") as pool:
+            halves = pool.map(run, (work[0::2], work[1::2]))
+            return {index: good for half in halves for index, good in half.items()}
+
+    def check(self, index: int, obj: Any, verdict: bool | None = None) -> NewVersion | StatusDetail:
+        """The object ready to store, or the refusal naming why it may not be; `verdict` is
+        its signature's, when `verify_all()` checked it."""
 
         def refuse(reason: str) -> StatusDetail:
             found = obj.get("id") if isinstance(obj, dict) else None
@@ -316,7 +340,9 @@ class _Gate:
         if origin not in self.origins:
             return refuse(f"its origin {origin} is not a peer of this node")
         try:
-            good = verify_object(self.origins[origin], obj, provenance.signature)
+            good = verdict
+            if good is None:
+                good = verify_object(self.origins[origin], obj, provenance.signature)
         except rfc8785.CanonicalizationError as error:
             return refuse(f"it cannot be put in canonical form ({error})")
         if not good:

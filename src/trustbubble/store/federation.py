@@ -248,6 +248,7 @@ class OutgoingVersion:
     version: int
     author_org_id: str
     origin_node: str | None
+    tlp: int
     body: bytes
 
 
@@ -270,6 +271,7 @@ def outgoing(
             objects.c.version,
             objects.c.author_org_id,
             objects.c.origin_node,
+            objects.c.tlp,
             objects.c.body,
         )
         .where(*where)
