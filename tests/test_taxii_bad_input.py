@@ -54,6 +54,19 @@ BAD_OBJECTS = [
     ),
     ("wrong spec_version", changed(spec_version="2.0"), "spec_version", '"2.1"'),
     (
+        # A version its type does not define, yet its TAXII version: was a ValueError, a 500.
+        "an SCO's modified that is no timestamp",
+        {
+            "type": "ipv4-addr",
+            "spec_version": "2.1",
+            "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd",
+            "value": "198.51.100.7",
+            "modified": "9999-12-31T23:59:60Z",
+        },
+        "modified",
+        "after the year 9999",
+    ),
+    (
         "unknown type without required properties",
         {"type": "x-health-alert", "id": "x-health-alert--0f8b2c56-7e6a-4a8e-9d1e-3c2b1a0f9e8d"},
         "created",

@@ -151,6 +151,13 @@ def prepare(obj: Any, index: int, default_tlp: TlpLevel) -> NewVersion | StatusD
         object_id = problems[0].object_id or f"(object {index} without an id)"
         version = _version_text(obj) if isinstance(obj, dict) else ""
         return StatusDetail(object_id, version, _explain(problems))
+    try:
+        version_us = object_version_us(obj, times)  # the checks parsed it already, if they knew it
+    except ValueError as error:
+        # A `modified` or `created` its type does not define (an SCO's) is still its version.
+        name = "modified" if isinstance(obj.get("modified"), str) else "created"
+        refused = Problem(index, obj["id"], name, str(error))
+        return StatusDetail(obj["id"], _version_text(obj), _explain([refused]))
     level = level_of(obj, default_tlp)
     kind = obj["type"]
     body = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
@@ -159,7 +166,7 @@ def prepare(obj: Any, index: int, default_tlp: TlpLevel) -> NewVersion | StatusD
         obj["id"],
         kind,
         obj.get("spec_version", "2.1"),
-        object_version_us(obj, times),  # the checks parsed it already
+        version_us,
         level,
         red_recipients(obj) if level is TlpLevel.RED else frozenset(),
         hashlib.sha256(body).hexdigest(),
