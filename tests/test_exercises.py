@@ -12,6 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.fuzzing import scaled
 from trustbubble.domain.errors import Conflict, DomainError, Invalid
 from trustbubble.domain.exercises.engine import Entry, Rating, Step, replay, scores
 from trustbubble.domain.exercises.scenario import (
@@ -186,7 +187,7 @@ def _edited(draw: st.DrawFn) -> Any:
     return data
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_edited())
 def test_an_edited_scenario_is_refused_by_its_problems_or_plays_to_its_end(data: Any) -> None:
     """Structure where the text fuzzing above mostly meets YAML errors: a file the reader accepts

@@ -17,12 +17,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.fuzzing import scaled
 from trustbubble.domain import consultations, federation, incidents, norms
 from trustbubble.domain.errors import DomainError, Invalid
 from trustbubble.domain.norms import CSV_HEADER, NORM_LETTERS
 from trustbubble.domain.stix import check_object
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=scaled(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # Text with what breaks readers: other digits (², ٣), line breaks Python splits on and others
 # do not (\u2028, \x0b), NUL, brackets of IPv6 hosts, surrogate-free but far from ASCII.

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.fuzzing import scaled
 from trustbubble.domain.incidents import read_report, to_stix
 from trustbubble.domain.stix import (
     Problem,
@@ -612,7 +613,7 @@ def mutated(draw: st.DrawFn) -> Any:
     return orjson.loads(json.dumps(obj))  # as the node reads a body
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=scaled(500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated(), st.sampled_from(list(TlpLevel)))
 def test_prepare_stores_or_refuses_any_object_and_never_raises(
     obj: Any, default_tlp: TlpLevel
