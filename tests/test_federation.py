@@ -350,3 +350,16 @@ def test_members_on_two_spokes_share_amber_directly_even_when_a_mirror_lags(
         _settle_through_holds(world)
         assert finding["id"] in west.read("analyst@west.test", bubble_id)
         assert finding["id"] in hub.read("analyst@hub.test", bubble_id)
+
+
+def test_a_deletions_cursor_past_64_bits_is_a_400_not_a_500(db: Database, tmp_path: Path) -> None:
+    with federation(tmp_path) as world:
+        north_url, bubble_id = _two_nodes(world, db)
+        north, south = world.nodes[north_url], world.nodes["http://south.test"]
+        answer = north.client.get(
+            f"/federation/v1/collections/{bubble_id}/deletions",
+            params={"after": str(2**63)},
+            headers={"Authorization": f"Bearer {_credential_of(south, north)}"},
+        )
+        assert answer.status_code == 400, answer.text
+        assert "after" in answer.text

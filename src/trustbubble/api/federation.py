@@ -55,7 +55,7 @@ def deletions(
     collection_id: str,
     node: NodeDep,
     peer: PeerCaller,
-    after: int | None = Query(default=None, ge=0),
+    after: int | None = Query(default=None, ge=0, le=2**63 - 1),
     limit: int = Query(default=1000, ge=1, le=1000),
 ) -> dict[str, Any]:
     with node.db.read() as conn:
