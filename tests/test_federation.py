@@ -363,3 +363,47 @@ def test_a_deletions_cursor_past_64_bits_is_a_400_not_a_500(db: Database, tmp_pa
         )
         assert answer.status_code == 400, answer.text
         assert "after" in answer.text
+
+
+def test_a_peer_answering_what_no_node_sends_is_an_error_on_its_links_not_a_crash(
+    db: Database, tmp_path: Path
+) -> None:
+    from contextlib import nullcontext
+    from datetime import UTC, datetime
+
+    from fastapi import FastAPI
+    from fastapi.responses import PlainTextResponse
+    from fastapi.testclient import TestClient
+
+    from trustbubble.domain.federation import NodeKey
+    from trustbubble.store.federation import Peer, insert_peer
+
+    impostor = FastAPI()
+
+    @impostor.get("/federation/v1/organizations", response_class=PlainTextResponse)
+    def garbled() -> str:
+        return "<html>maintenance</html>"
+
+    with federation(tmp_path) as world, TestClient(impostor) as broken:
+        north = world.add("North", db)
+        other = NodeKey.generate()
+        sealed = peers.seal(north.key, other.node_id, "tbp_" + "x" * 43)
+        with north.db.write() as conn:
+            insert_peer(
+                conn,
+                Peer(
+                    other.node_id,
+                    "Broken node",
+                    None,
+                    "http://broken.test",
+                    other.public_text,
+                    sealed,
+                    None,
+                    datetime.now(UTC),
+                    None,
+                ),
+            )
+        outcomes = sync.run(north.db, north.key, lambda _url: nullcontext(broken), force=True)
+        (outcome,) = outcomes
+        assert outcome.peer == "Broken node"
+        assert outcome.error is not None

@@ -134,7 +134,8 @@ def run(
             session = Session(db, key, peer, client, f"sync with {peer.name}")
             try:
                 mirror(session)
-            except (SyncError, httpx2.HTTPError, Invalid) as error:
+            except (SyncError, httpx2.HTTPError, Invalid, ValueError, KeyError, TypeError) as error:
+                # ValueError, KeyError, TypeError: an answer that is not the JSON a peer sends.
                 outcomes.append(Outcome(peer.name, None, error=str(error)))
                 with db.read() as conn:
                     peer_links = store.links(conn, peer.id)
