@@ -162,6 +162,16 @@ def test_the_public_observatory_counts_clear_incidents_only(
     assert table.splitlines() == ["attack_type,incidents", "ransomware,1"]
 
 
+def test_a_signed_in_reader_stays_signed_in_on_the_public_observatory(
+    client: TestClient, analyst: Member
+) -> None:
+    sign_in(client, analyst.email)
+    page = client.get("/observatory").text
+    assert f'<span class="who">{analyst.email}</span>' in page
+    client.cookies.clear()
+    assert analyst.email not in client.get("/observatory").text
+
+
 def test_also_seen_in_and_search_show_only_what_the_reader_may_read(
     db: Database, client: TestClient, analyst: Member
 ) -> None:

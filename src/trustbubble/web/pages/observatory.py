@@ -15,7 +15,7 @@ from trustbubble.domain.errors import Invalid
 from trustbubble.domain.incidents import SECTORS, AttackType
 from trustbubble.services import observatory
 from trustbubble.services.observatory import Observatory
-from trustbubble.web.deps import SignedIn, render
+from trustbubble.web.deps import MaybeSession, SignedIn, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,6 +55,7 @@ def _page(request: Request, figures: Observatory, base: str, twin: str) -> Respo
 async def public(
     request: Request,
     node: NodeDep,
+    session: MaybeSession,  # no sign-in needed; a signed-in reader keeps their header
     where: ObservatoryFilter,
 ) -> Response:
     figures = await run_in_threadpool(observatory.public, node.db, where)
