@@ -17,7 +17,7 @@ from trustbubble.services import accounts
 from trustbubble.store.database import Database
 
 pytestmark = pytest.mark.slow
-PASSWORD = "a trainer's long test password"
+PASSWORD = "a coach's long exercise passphrase"
 SCENARIO = "Ransomware across hospitals in two partner countries"
 
 
