@@ -242,7 +242,8 @@ def _mirror_bubble(conn: Connection, peer: Peer, item: dict[str, Any]) -> list[d
     answers: list[dict[str, object]] = []
     for member in item.get("members") or []:
         org_id = member["org"]
-        if not _org_exists(conn, org_id):
+        org = org_by_id(conn, org_id)
+        if org is None:
             continue  # hosted on a node we do not peer with
         state = MembershipState(member["state"])
         local = bubble_store.membership(conn, bubble.id, org_id)
@@ -269,8 +270,7 @@ def _mirror_bubble(conn: Connection, peer: Peer, item: dict[str, Any]) -> list[d
         )
         # Members hosted on a third node we peer with: sync with it directly too, so what is
         # not re-shareable (AMBER, RED) reaches it from its origin, not through the home.
-        org = org_by_id(conn, org_id)
-        third = org.node_id if org is not None else None
+        third = org.node_id
         if third is not None and third != peer.id and state is MembershipState.ACTIVE:
             store.share(conn, bubble.id, third, datetime.now(UTC))
     return answers
